@@ -1,0 +1,108 @@
+#include <fmt/format.h>
+
+#include "vm/program_impl.hpp"
+
+namespace xbpf::vm {
+
+Program::Program(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Program::Program(Program&&) noexcept = default;
+Program& Program::operator=(Program&&) noexcept = default;
+Program::~Program() = default;
+
+const std::vector<isa::Instruction>& Program::instructions() const { return impl_->insns; }
+std::size_t Program::size() const { return impl_->insns.size(); }
+
+namespace {
+
+std::vector<ThreadedInsn> thread_code(const Program::Impl& impl, const void* const* labels) {
+    std::vector<ThreadedInsn> code(impl.insns.size());
+    for (std::size_t pc = 0; pc < impl.insns.size(); ++pc) {
+        const isa::Instruction& insn = impl.insns[pc];
+        ThreadedInsn& t = code[pc];
+        t.handler = insn.is_lddw_tail ? nullptr : labels[static_cast<std::size_t>(insn.op)];
+        t.dst = insn.dst;
+        t.src = insn.src;
+        t.off = insn.off;
+        t.imm = insn.imm;
+    }
+    return code;
+}
+
+}  // namespace
+
+Result<Program> Program::load(std::span<const isa::RawInsn> raw, const HelperTable* helpers) {
+    if (raw.empty()) return make_error(ErrorCode::kInvalidInstruction, "empty program");
+    auto decoded = isa::decode(raw);
+    if (!decoded) return std::unexpected(decoded.error());
+    auto impl = std::make_unique<Impl>();
+    impl->insns = std::move(*decoded);
+    impl->is_function_start.assign(impl->insns.size(), false);
+    impl->is_function_start[0] = true;
+
+    // Resolve what the interpreter cannot do at run time: helper ids and pseudo immediates.
+    std::vector<std::int32_t> call_index(impl->insns.size(), 0);
+    for (std::size_t pc = 0; pc < impl->insns.size(); ++pc) {
+        const isa::Instruction& insn = impl->insns[pc];
+        if (insn.is_lddw_tail) continue;
+        switch (insn.op) {
+            case isa::Op::Call: {
+                const Helper* h = helpers ? helpers->find(insn.imm) : nullptr;
+                if (!h || !h->fn)
+                    return make_error(ErrorCode::kNotFound, fmt::format("call to unknown helper {}", insn.imm),
+                                      at_insn(pc));
+                call_index[pc] = static_cast<std::int32_t>(impl->helper_fns.size());
+                impl->helper_fns.push_back(h->fn);
+                impl->helper_ids.push_back(insn.imm);
+                break;
+            }
+            case isa::Op::CallLocal: impl->is_function_start[static_cast<std::size_t>(insn.target(pc))] = true; break;
+            case isa::Op::CallKfunc:
+                return make_error(ErrorCode::kUnsupported, "calls to kernel functions (kfuncs) need the kernel",
+                                  at_insn(pc));
+            case isa::Op::Lddw:
+                if (insn.src == isa::kPseudoFunc) {
+                    const std::int64_t t = static_cast<std::int64_t>(pc) + 1 + insn.imm;
+                    if (t < 0 || t >= static_cast<std::int64_t>(impl->insns.size()) ||
+                        impl->insns[static_cast<std::size_t>(t)].is_lddw_tail)
+                        return make_error(ErrorCode::kInvalidInstruction,
+                                          fmt::format("lddw: function address {} outside the program", t), at_insn(pc));
+                    impl->is_function_start[static_cast<std::size_t>(t)] = true;
+                } else if (insn.src != isa::kPseudoImm64) {
+                    return make_error(ErrorCode::kUnsupported,
+                                      fmt::format("lddw with pseudo source {} refers to a map or kernel variable; "
+                                                  "load the program from an object that defines it",
+                                                  insn.src),
+                                      at_insn(pc));
+                }
+                break;
+            default: break;
+        }
+    }
+
+    for (const bool checked : {true, false}) {
+        auto code = thread_code(*impl, interpreter_labels(checked));
+        for (std::size_t pc = 0; pc < code.size(); ++pc) {
+            const isa::Instruction& insn = impl->insns[pc];
+            if (insn.is_lddw_tail) continue;
+            if (insn.op == isa::Op::Call) code[pc].imm = call_index[pc];
+            if (insn.op == isa::Op::Lddw && insn.src == isa::kPseudoFunc) {
+                // The code address of a function is its slot index; callx checks it.
+                code[pc].imm = static_cast<std::int32_t>(pc + 1 + static_cast<std::size_t>(insn.imm));
+                code[pc + 1].imm = 0;
+            }
+        }
+        (checked ? impl->code_checked : impl->code_unchecked) = std::move(code);
+    }
+    return Program(std::move(impl));
+}
+
+Result<RunResult> run_raw(const Program& program, std::span<std::uint8_t> mem, const RunOptions& options) {
+    RunInput input;
+    input.args[0] = reinterpret_cast<std::uint64_t>(mem.data());
+    input.args[1] = mem.size();
+    input.packet = mem;
+    if (!mem.empty()) input.regions.push_back({reinterpret_cast<std::uint64_t>(mem.data()), mem.size(), true, "mem"});
+    return interpret(program, input, options);
+}
+
+}  // namespace xbpf::vm

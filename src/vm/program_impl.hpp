@@ -1,0 +1,33 @@
+// Internal: what a loaded Program holds. Only src/vm (and later src/jit) include this.
+#pragma once
+
+#include <vector>
+
+#include "vm/vm.hpp"
+
+namespace xbpf::vm {
+
+/// One slot of direct-threaded code: the handler's label address plus the operands. Jump offsets and the Lddw
+/// tail keep their slot layout, so pc arithmetic matches the bytecode. For Call, `imm` indexes helper_fns.
+struct ThreadedInsn {
+    const void* handler = nullptr;
+    std::uint8_t dst = 0;
+    std::uint8_t src = 0;
+    std::int16_t off = 0;
+    std::int32_t imm = 0;
+};
+static_assert(sizeof(ThreadedInsn) == 16);
+
+struct Program::Impl {
+    std::vector<isa::Instruction> insns;
+    std::vector<HelperFn> helper_fns;          ///< resolved helpers, indexed by ThreadedInsn::imm of calls
+    std::vector<std::int32_t> helper_ids;      ///< kernel id of each helper_fns entry (diagnostics)
+    std::vector<ThreadedInsn> code_checked;    ///< threaded code for checked mode
+    std::vector<ThreadedInsn> code_unchecked;  ///< threaded code for unchecked (verified) mode
+    std::vector<bool> is_function_start;       ///< slot begins a function (entry, local call or callx target)
+};
+
+/// The interpreter's label tables, one per mode, indexed by isa::Op (filled by the interpreter itself).
+const void* const* interpreter_labels(bool checked);
+
+}  // namespace xbpf::vm
