@@ -113,7 +113,8 @@ Result<RunResult> run(const Program::Impl* impl, const RunInput* input, const Ru
 
     // Checked-mode access test: inside the active stack frames or a given region.
     const auto access_ok = [&](u64 addr, u64 size, bool write) -> bool {
-        const u64 frame_bottom = reg[isa::kFramePointer] - isa::kStackSize;
+        // The active frames, from the interpreter's own depth: r10 is a register the program may overwrite.
+        const u64 frame_bottom = stack_top - (depth + 1) * isa::kStackSize;
         if (addr >= frame_bottom && size <= stack_top - frame_bottom &&
             addr - frame_bottom <= stack_top - frame_bottom - size)
             return true;

@@ -1,0 +1,127 @@
+#include "common.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+
+#include <fmt/format.h>
+
+#include "isa/assembler.hpp"
+
+namespace xbpf::cli {
+
+Result<std::vector<std::uint8_t>> read_file(const std::string& path) {
+    if (path == "-") {
+        std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+        return bytes;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        Location where;
+        where.file = path;
+        return make_error(ErrorCode::kIo, fmt::format("cannot open: {}", std::strerror(errno)), where);
+    }
+    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return bytes;
+}
+
+Result<void> write_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+    if (path == "-") {
+        std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+        std::fflush(stdout);
+        return {};
+    }
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    if (!out || !out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()))) {
+        Location where;
+        where.file = path;
+        return make_error(ErrorCode::kIo, fmt::format("cannot write: {}", std::strerror(errno)), where);
+    }
+    return {};
+}
+
+namespace {
+
+// Assembly text is printable ASCII with tabs and newlines; instruction bytes almost never are (opcode 0x95 exit,
+// zero bytes in nearly every slot).
+bool looks_like_text(const std::vector<std::uint8_t>& bytes) {
+    for (std::uint8_t b : bytes)
+        if (b == 0 || (b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b >= 0x7f) return false;
+    return true;
+}
+
+}  // namespace
+
+Result<std::vector<isa::RawInsn>> load_program_file(const std::string& path) {
+    auto bytes = read_file(path);
+    if (!bytes) return std::unexpected(bytes.error());
+    if (bytes->empty()) {
+        Location where;
+        where.file = path;
+        return make_error(ErrorCode::kInvalidArgument, "empty file", where);
+    }
+    if (bytes->size() >= 4 && std::memcmp(bytes->data(),
+                                          "\x7f"
+                                          "ELF",
+                                          4) == 0) {
+        Location where;
+        where.file = path;
+        return make_error(ErrorCode::kUnsupported,
+                          "ELF objects are not supported yet: give assembly text or raw instruction bytes", where);
+    }
+    if (looks_like_text(*bytes)) {
+        isa::AsmOptions opts;
+        opts.file_name = path;
+        return isa::assemble(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), opts);
+    }
+    auto insns = isa::from_bytes(*bytes);
+    if (!insns) {
+        Error e = insns.error();
+        e.where.file = path;
+        return std::unexpected(e);
+    }
+    return insns;
+}
+
+Result<std::vector<std::uint8_t>> parse_hex_bytes(const std::string& text) {
+    std::vector<std::uint8_t> out;
+    int nibble = -1;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        int v;
+        if (c >= '0' && c <= '9')
+            v = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v = c - 'A' + 10;
+        else if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',') {
+            if (nibble >= 0) {
+                out.push_back(static_cast<std::uint8_t>(nibble));  // a lone digit is one byte
+                nibble = -1;
+            }
+            continue;
+        } else {
+            Location where;
+            where.byte_offset = i;
+            return make_error(ErrorCode::kParse, fmt::format("invalid hex digit '{}'", c), where);
+        }
+        if (nibble < 0)
+            nibble = v;
+        else {
+            out.push_back(static_cast<std::uint8_t>(nibble << 4 | v));
+            nibble = -1;
+        }
+    }
+    if (nibble >= 0) out.push_back(static_cast<std::uint8_t>(nibble));
+    return out;
+}
+
+int report(const char* command, const Error& error) {
+    std::fprintf(stderr, "xbpf %s: %s\n", command, error.to_string().c_str());
+    return 1;
+}
+
+}  // namespace xbpf::cli
