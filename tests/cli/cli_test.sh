@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# End-to-end tests of the xbpf command: real output on good input, one clear error line and a non-zero exit on bad.
+# usage: cli_test.sh XBPF SOURCE_DIR
+set -u
+xbpf=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; shift; printf '     %s\n' "$@"; }
+
+# expect_ok NAME PATTERN CMD...: exit 0 and stdout matches PATTERN (grep -E)
+expect_ok() {
+  local name=$1 pattern=$2; shift 2
+  local out err rc
+  out=$("$@" 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
+  if [ $rc -eq 0 ] && grep -Eq -- "$pattern" <<<"$out"; then ok "$name"
+  else bad "$name" "exit $rc" "stdout: $out" "stderr: $err" "wanted: $pattern"; fi
+}
+
+# expect_fail NAME PATTERN CMD...: non-zero exit, nothing on stdout, stderr matches PATTERN
+expect_fail() {
+  local name=$1 pattern=$2; shift 2
+  local out err rc
+  out=$("$@" 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
+  if [ $rc -ne 0 ] && [ -z "$out" ] && grep -Eq -- "$pattern" <<<"$err"; then ok "$name"
+  else bad "$name" "exit $rc" "stdout: $out" "stderr: $err" "wanted on stderr: $pattern"; fi
+}
+
+# ---- good input ----
+expect_ok "run checksum example" '^Return value: 47201 \(0xb861\)' \
+  "$xbpf" run "$src/examples/checksum.s" --mem "$src/examples/ipv4_header.bin"
+expect_ok "run mnemonic example with a local call" '^Return value: 2880067194370816120 ' "$xbpf" run "$src/examples/fib.s"
+expect_ok "run --repeat" 'duration \(average\): [0-9]+ns' \
+  "$xbpf" run "$src/examples/checksum.s" --mem "$src/examples/ipv4_header.bin" --repeat 1000
+
+json=$("$xbpf" run "$src/examples/checksum.s" --mem "$src/examples/ipv4_header.bin" -j 2>&1)
+if python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["retval"]==47201 and j["duration_ns"]>=0 and j["insns"]==98' "$json"; then
+  ok "run -j prints JSON with retval and duration_ns"
+else bad "run -j prints JSON with retval and duration_ns" "$json"; fi
+
+"$xbpf" asm "$src/examples/checksum.s" -o "$tmp/a.bin" && "$xbpf" disasm "$tmp/a.bin" >"$tmp/a.txt" &&
+  "$xbpf" asm "$tmp/a.txt" -o "$tmp/b.bin"
+if cmp -s "$tmp/a.bin" "$tmp/b.bin"; then ok "asm(disasm(x)) == x (pseudo-C)"; else bad "asm(disasm(x)) == x (pseudo-C)"; fi
+"$xbpf" disasm --mnemonic "$tmp/a.bin" >"$tmp/m.txt" && "$xbpf" asm "$tmp/m.txt" -o "$tmp/c.bin"
+if cmp -s "$tmp/a.bin" "$tmp/c.bin"; then ok "asm(disasm --mnemonic(x)) == x"; else bad "asm(disasm --mnemonic(x)) == x"; fi
+expect_ok "run raw bytes" '^Return value: 47201 ' "$xbpf" run "$tmp/a.bin" --mem "$src/examples/ipv4_header.bin"
+expect_ok "asm prints hex slots" '^b7 00 00 00 00 00 00 00$' "$xbpf" asm "$src/examples/checksum.s"
+expect_ok "disasm layout" '^      22:	95 00 00 00 00 00 00 00	exit$' "$xbpf" disasm "$tmp/a.bin"
+
+expect_ok "conformance-plugin: r0 in hex" '^2a$' \
+  bash -c "echo 'b7 00 00 00 2a 00 00 00 95 00 00 00 00 00 00 00' | '$xbpf' conformance-plugin"
+# r0 = *(u32 *)(r1 + 0) with memory 11 22 33 44
+expect_ok "conformance-plugin: memory argument" '^44332211$' \
+  bash -c "echo '61 10 00 00 00 00 00 00 95 00 00 00 00 00 00 00' | '$xbpf' conformance-plugin --engine interp '11 22 33 44'"
+expect_fail "conformance-plugin: out-of-bounds read is an error" 'invalid read of 4 bytes' \
+  bash -c "echo '61 10 04 00 00 00 00 00 95 00 00 00 00 00 00 00' | '$xbpf' conformance-plugin '11 22 33 44'"
+
+# ---- bad input: one clear line on stderr, non-zero exit ----
+expect_fail "missing file" 'nonexistent\.s: cannot open' "$xbpf" run "$tmp/nonexistent.s"
+printf '\x95\x00\x00\x00\x00\x00\x00\x00\x95' >"$tmp/odd.bin"
+expect_fail "truncated raw program" 'not a multiple of 8' "$xbpf" run "$tmp/odd.bin"
+printf '\xff\x00\x00\x00\x00\x00\x00\x00\x95\x00\x00\x00\x00\x00\x00\x00' >"$tmp/badop.bin"
+expect_fail "unknown opcode names the instruction" 'insn 0: unknown opcode 0xff' "$xbpf" run "$tmp/badop.bin"
+printf '\x05\x00\x05\x00\x00\x00\x00\x00\x95\x00\x00\x00\x00\x00\x00\x00' >"$tmp/badjump.bin"
+expect_fail "jump outside the program" 'insn 0: jump out of range' "$xbpf" run "$tmp/badjump.bin"
+expect_ok "disasm still lists a program that would not load" 'goto \+5' "$xbpf" disasm "$tmp/badjump.bin"
+printf 'r0 = 1\nr11 = 2\nexit\n' >"$tmp/badreg.s"
+expect_fail "assembly error names file, line and column" 'badreg\.s:2:1: .*r11' "$xbpf" asm "$tmp/badreg.s"
+printf 'r0 = 0\nloop:\ngoto loop\nexit\n' >"$tmp/loop.s"
+expect_fail "infinite loop stops at the budget" 'insn 1: instruction budget of 1000 exhausted' \
+  "$xbpf" run "$tmp/loop.s" --budget 1000
+expect_fail "bad flag" 'unknown-flag|not expected|extra' "$xbpf" run "$src/examples/fib.s" --unknown-flag
+expect_fail "bad engine" 'engine' "$xbpf" run "$src/examples/fib.s" --engine nope
+expect_fail "unknown command" "unknown command 'frobnicate'" "$xbpf" frobnicate
+printf '\x7fELF\x02\x01\x01\x00' >"$tmp/x.o"
+expect_fail "ELF objects are refused clearly" 'ELF objects are not supported yet' "$xbpf" run "$tmp/x.o"
+expect_fail "missing --mem file" 'nope\.bin: cannot open' "$xbpf" run "$src/examples/fib.s" --mem "$tmp/nope.bin"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
