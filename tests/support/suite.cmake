@@ -1,0 +1,4 @@
+# Test support shared by the unit tests: instruction builders and the random program generator used by the
+# kernel differential tests. Included by tests/CMakeLists.txt.
+target_sources(xbpf_unit_tests PRIVATE ${CMAKE_CURRENT_LIST_DIR}/program_gen.cpp)
+target_include_directories(xbpf_unit_tests PRIVATE ${CMAKE_SOURCE_DIR}/tests)
