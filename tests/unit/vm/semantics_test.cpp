@@ -56,7 +56,6 @@ struct BinCase {
     std::uint64_t expected;
 };
 
-
 // clang-format off
 const BinCase kBinCases[] = {
     // ---- ALU64 ----
