@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the benchmark suites against a build: `bench/run.sh BUILD_DIR` (what `make bench` calls).
+# Compute suite: the side-by-side comparison (one run, ratios against native code and the Linux kernel's JIT),
+# then the Google Benchmark binary with a short minimum time. Extra arguments go to the Google Benchmark binary.
+set -euo pipefail
+
+build=${1:?usage: bench/run.sh BUILD_DIR [google-benchmark flags...]}
+shift
+bin="$build/bench"
+
+if [ ! -x "$bin/xbpf-compare-compute" ]; then
+  echo "bench/run.sh: $bin/xbpf-compare-compute not built (needs clang, llvm-objcopy; see cmake output)" >&2
+  exit 1
+fi
+
+echo "== compute: side by side (bench/compare.cpp)"
+"$bin/xbpf-compare-compute"
+echo
+
+if [ -x "$bin/xbpf-bench-compute" ]; then
+  echo "== compute: Google Benchmark (bench/compute_bench.cpp)"
+  "$bin/xbpf-bench-compute" --benchmark_min_time=0.05 "$@"
+else
+  echo "bench/run.sh: $bin/xbpf-bench-compute not built (Google Benchmark not found: libbenchmark-dev)" >&2
+fi
