@@ -12,10 +12,12 @@
 #include <time.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -28,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compute_common.hpp"
+#include "switch_baseline.hpp"
 
 namespace {
 
@@ -51,7 +54,7 @@ struct Row {
     std::size_t program_slots = 0;
     std::uint64_t insns = 0;  ///< BPF instructions executed per run (checked-mode count)
     std::optional<std::uint64_t> verifier_insns;
-    std::optional<double> native_ns, jit_ns, interp_ns, checked_ns;
+    std::optional<double> native_ns, jit_ns, interp_ns, checked_ns, switch_ns;
     std::string note;
 };
 
@@ -258,6 +261,22 @@ int main(int argc, char** argv) {
                 }
             };
         };
+        // The uBPF-style switch loop (bench/switch_baseline.hpp), checked against native first.
+        std::array<std::uint8_t, 64> baseline_mem{};
+        auto baseline_once = [&]() {
+            baseline_mem.fill(0);
+            std::memcpy(baseline_mem.data(), &seed, sizeof(seed));
+            return xbpf::bench::run_switch_baseline(k->raw, baseline_mem);
+        };
+        const auto baseline_result = baseline_once();
+        const bool baseline_ok =
+            baseline_result && static_cast<std::uint32_t>(*baseline_result) == xbpf::bench::run_native(*k, seed);
+        if (!baseline_ok)
+            std::fprintf(stderr, "%s: switch baseline disagrees with native; not timed\n", row.name.c_str());
+        auto baseline_fn = [&](std::uint64_t n) {
+            for (std::uint64_t i = 0; i < n; ++i) sink ^= static_cast<std::uint32_t>(baseline_once().value_or(0));
+        };
+        const std::uint64_t n_baseline = baseline_ok ? timer.calibrate(baseline_fn) : 0;
         const auto unchecked_fn = interp_fn(false);
         const auto checked_fn = interp_fn(true);
         const std::uint64_t n_native = timer.calibrate(native_fn);
@@ -283,6 +302,8 @@ int main(int argc, char** argv) {
                 keep_min(row.interp_ns, Timer::elapsed(unchecked_fn, n_unchecked) / static_cast<double>(n_unchecked));
                 keep_min(row.checked_ns, Timer::elapsed(checked_fn, n_checked) / static_cast<double>(n_checked));
             }
+            if (baseline_ok)
+                keep_min(row.switch_ns, Timer::elapsed(baseline_fn, n_baseline) / static_cast<double>(n_baseline));
         }
         if (sink == 0x5eed5eedu) std::fprintf(stderr, " ");  // keeps `sink` alive
         rows.push_back(std::move(row));
@@ -294,8 +315,9 @@ int main(int argc, char** argv) {
     }
 
     // Geometric means of the ratios over kernels that have both figures.
-    std::vector<double> r_native, r_jit, r_checked;
+    std::vector<double> r_native, r_jit, r_checked, r_switch;
     for (const auto& r : rows) {
+        if (r.switch_ns && r.checked_ns) r_switch.push_back(*r.switch_ns / *r.checked_ns);
         if (r.interp_ns && r.native_ns) r_native.push_back(*r.interp_ns / *r.native_ns);
         if (r.interp_ns && r.jit_ns) r_jit.push_back(*r.interp_ns / *r.jit_ns);
         if (r.interp_ns && r.checked_ns) r_checked.push_back(*r.checked_ns / *r.interp_ns);
@@ -333,6 +355,8 @@ int main(int argc, char** argv) {
                 {"interp_over_native", ratio(r.interp_ns, r.native_ns)},
                 {"interp_over_kernel_jit", ratio(r.interp_ns, r.jit_ns)},
                 {"checked_over_unchecked", ratio(r.checked_ns, r.interp_ns)},
+                {"switch_baseline_ns", opt_num(r.switch_ns)},
+                {"switch_baseline_over_checked", ratio(r.switch_ns, r.checked_ns)},
             };
             if (!r.note.empty()) e["note"] = r.note;
             j["kernels"].push_back(std::move(e));
@@ -342,7 +366,8 @@ int main(int argc, char** argv) {
         };
         j["geomean"] = {{"interp_over_native", gm(r_native)},
                         {"interp_over_kernel_jit", gm(r_jit)},
-                        {"checked_over_unchecked", gm(r_checked)}};
+                        {"checked_over_unchecked", gm(r_checked)},
+                        {"switch_baseline_over_checked", gm(r_switch)}};
         std::cout << j.dump(2) << "\n";
         return mismatch ? 1 : 0;
     }
@@ -351,23 +376,23 @@ int main(int argc, char** argv) {
                std::thread::hardware_concurrency(), kernel_release(), jit_setting());
     fmt::print("seed {:#x}; ns per run, fastest of {} interleaved batches of ~{} ms CPU time per engine\n\n", opt.seed,
                opt.reps, opt.batch_ms);
-    const auto line = fmt::format("{:<9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9} {:>8} {:>10} {:>10} {:>9}\n", "kernel",
-                                  "insns/run", "native", "kernel-JIT", "interp", "ns/insn", "checked", "ns/insn",
-                                  "interp/nat", "interp/JIT", "chk/unchk");
+    const auto line = fmt::format("{:<9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9} {:>8} {:>10} {:>10} {:>9} {:>9} {:>10}\n",
+                                  "kernel", "insns/run", "native", "kernel-JIT", "interp", "ns/insn", "checked",
+                                  "ns/insn", "interp/nat", "interp/JIT", "chk/unchk", "switch", "switch/chk");
     fmt::print("{}", line);
     fmt::print("{}\n", std::string(line.size() - 1, '-'));
     for (const auto& r : rows) {
-        fmt::print("{:<9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9} {:>8} {:>10} {:>10} {:>9}{}\n", r.name,
+        fmt::print("{:<9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9} {:>8} {:>10} {:>10} {:>9} {:>9} {:>10}{}\n", r.name,
                    r.insns ? std::to_string(r.insns) : "n/a", fmt_ns(r.native_ns), fmt_ns(r.jit_ns),
                    fmt_ns(r.interp_ns), fmt_per(r.interp_ns, r.insns), fmt_ns(r.checked_ns),
                    fmt_per(r.checked_ns, r.insns), fmt_ratio(r.interp_ns, r.native_ns),
-                   fmt_ratio(r.interp_ns, r.jit_ns), fmt_ratio(r.checked_ns, r.interp_ns),
-                   r.note.empty() ? "" : "  (" + r.note + ")");
+                   fmt_ratio(r.interp_ns, r.jit_ns), fmt_ratio(r.checked_ns, r.interp_ns), fmt_ns(r.switch_ns),
+                   fmt_ratio(r.switch_ns, r.checked_ns), r.note.empty() ? "" : "  (" + r.note + ")");
     }
     auto gm_text = [](const std::vector<double>& v) {
         return v.empty() ? std::string("n/a") : fmt::format("{:.1f}x", geomean(v));
     };
-    fmt::print("{:<9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9} {:>8} {:>10} {:>10} {:>9}\n", "geomean", "", "", "", "", "",
-               "", "", gm_text(r_native), gm_text(r_jit), gm_text(r_checked));
+    fmt::print("{:<9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9} {:>8} {:>10} {:>10} {:>9} {:>9} {:>10}\n", "geomean", "", "",
+               "", "", "", "", "", gm_text(r_native), gm_text(r_jit), gm_text(r_checked), "", gm_text(r_switch));
     return mismatch ? 1 : 0;
 }

@@ -31,6 +31,7 @@ add_custom_command(
 
 # Kernel table, native twins and engine runners, shared by both executables.
 add_library(xbpf_bench_compute_common STATIC ${CMAKE_CURRENT_SOURCE_DIR}/compute_common.cpp
+                                             ${CMAKE_CURRENT_SOURCE_DIR}/switch_baseline.cpp
                                              ${compute_dir}/native.c ${compute_inc})
 # The native reference is built at -O2 whatever the build type (the last -O flag wins).
 set_source_files_properties(${compute_dir}/native.c PROPERTIES COMPILE_OPTIONS "-O2")
