@@ -79,6 +79,26 @@ Result<Program> Program::load(std::span<const isa::RawInsn> raw, const HelperTab
         }
     }
 
+    // Every function must end in exit or an unconditional jump, so execution never runs off a function (into the
+    // next one, or past the last slot): the kernel's "last insn is not an exit or jmp".
+    const auto ends_function = [&](std::size_t last) {
+        const isa::Instruction& insn = impl->insns[last];
+        if (insn.is_lddw_tail) return false;
+        return insn.op == isa::Op::Exit || insn.op == isa::Op::Ja || insn.op == isa::Op::Gotol;
+    };
+    for (std::size_t pc = 1; pc <= impl->insns.size(); ++pc) {
+        if (pc < impl->insns.size() && !impl->is_function_start[pc]) continue;
+        if (!ends_function(pc - 1))
+            return make_error(ErrorCode::kInvalidInstruction,
+                              pc == impl->insns.size()
+                                  ? std::string("last instruction is not an exit or jump: execution would run off the "
+                                                "end of the program")
+                                  : fmt::format("instruction before the function at {} is not an exit or jump: "
+                                                "execution would fall into the next function",
+                                                pc),
+                              at_insn(pc - 1));
+    }
+
     for (const bool checked : {true, false}) {
         auto code = thread_code(*impl, interpreter_labels(checked));
         for (std::size_t pc = 0; pc < code.size(); ++pc) {

@@ -30,6 +30,27 @@ TEST(Program, EmptyProgramIsRejected) {
     EXPECT_NE(p.error().message.find("empty"), std::string::npos);
 }
 
+TEST(Program, RunningOffTheEndIsALoadError) {
+    const RawInsn prog[] = {raw(0xb7, 0, 0, 0, 1)};  // r0 = 1, no exit
+    auto p = Program::load(prog);
+    ASSERT_FALSE(p);
+    EXPECT_EQ(p.error().where.insn, 0u);
+    EXPECT_NE(p.error().message.find("not an exit or jump"), std::string::npos) << p.error().message;
+}
+
+TEST(Program, FallingIntoTheNextFunctionIsALoadError) {
+    // call f; exit; f: r0 = 1; exit
+    const RawInsn good[] = {raw(0x85, 0, 1, 0, 1), raw(0x95), raw(0xb7, 0, 0, 0, 1), raw(0x95)};
+    auto ok = Program::load(good);
+    ASSERT_TRUE(ok) << ok.error().to_string();
+    const RawInsn bad[] = {raw(0x85, 0, 1, 0, 2), raw(0x95), raw(0xb7, 0, 0, 0, 2), raw(0xb7, 0, 0, 0, 1), raw(0x95)};
+    // call +2 targets slot 3: slot 2 (r0 = 2) falls into it.
+    auto p = Program::load(bad);
+    ASSERT_FALSE(p);
+    EXPECT_EQ(p.error().where.insn, 2u);
+    EXPECT_NE(p.error().message.find("fall into the next function"), std::string::npos) << p.error().message;
+}
+
 TEST(Program, UnknownHelperIsALoadError) {
     const RawInsn prog[] = {raw(0x85, 0, 0, 0, 99), raw(0x95)};
     auto p = Program::load(prog);
