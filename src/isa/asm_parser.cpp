@@ -411,7 +411,7 @@ Result<Item> LineParser::parse_call() {
         XBPF_ASM_TRY(v, imm32(*n));
         XBPF_ASM_TRY(item, make(relative && !helper_keyword ? Op::CallLocal : Op::Call));
         item->insn.imm = *v;
-        item->lossy_text = !relative && !helper_keyword;
+        item->lossy_text = !helper_keyword;  // "call 3" and "call -3" both leave the call kind to the bytes
         skip_annotation();
         return item;
     }

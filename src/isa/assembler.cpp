@@ -102,7 +102,7 @@ class Assembler {
 
     // Some llvm-objdump texts do not say everything the bytes hold. When the listing shows the bytes and they agree
     // with every field the text did state, they supply the rest:
-    //   "call N"                      src (RFC 9669 §4.3.1: 0 helper, 1 local, 2 kfunc) and, for kfuncs, off
+    //   "call N", "call -N"           src (RFC 9669 §4.3.1: 0 helper, 1 local, 2 kfunc) and, for kfuncs, off
     //   "lock *(u32 *)(..) += wS"      LLVM 14 prints the 32-bit fetch-add (imm 0x01) like the plain add
     //   "ld_pseudo rD, K, imm"         the second slot's imm (map value offset)
     // Bytes that disagree mean the text was edited: the text wins.
@@ -115,8 +115,11 @@ class Assembler {
         if (raw.opcode != info(insn.op).opcode) return;
         switch (insn.op) {
             case Op::Call:
+            case Op::CallLocal:
                 if (raw.imm != insn.imm || raw.dst != 0) return;
-                if (raw.src == info(Op::CallLocal).disc_value && raw.off == 0) {
+                if (raw.src == info(Op::Call).disc_value && raw.off == 0) {
+                    item.insn.op = Op::Call;
+                } else if (raw.src == info(Op::CallLocal).disc_value && raw.off == 0) {
                     item.insn.op = Op::CallLocal;
                 } else if (raw.src == info(Op::CallKfunc).disc_value) {
                     item.insn.op = Op::CallKfunc;

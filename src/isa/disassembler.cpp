@@ -193,7 +193,8 @@ std::string mnemonic(const Instruction& insn) {
         case Shape::JmpImm:
             return fmt::format("{} %r{}, {}, {}", mn, insn.dst, asm_imm(insn.imm), asm_offset(insn.off));
         case Shape::JmpReg: return fmt::format("{} %r{}, %r{}, {}", mn, insn.dst, insn.src, asm_offset(insn.off));
-        case Shape::Call: return fmt::format("{} {}", mn, insn.imm);
+        case Shape::Call:  // a signed number alone would read back as a local call: say "helper" then
+            return insn.imm < 0 ? fmt::format("{} helper {}", mn, insn.imm) : fmt::format("{} {}", mn, insn.imm);
         case Shape::CallLocal: return fmt::format("{} local {}", mn, asm_offset(insn.imm));
         case Shape::CallKfunc:
             if (insn.off == 0) return fmt::format("{} kfunc {}", mn, insn.imm);
@@ -222,19 +223,6 @@ void append_bytes(std::string& out, std::span<const RawInsn> slots) {
 }
 
 // The slot's instruction, with a lddw joined to its second slot; nullopt when it does not decode on its own.
-std::optional<Instruction> decode_at(std::span<const RawInsn> program, std::size_t pc) {
-    auto insn = decode_one(program[pc], pc);
-    if (!insn) return std::nullopt;
-    if (insn->op != Op::Lddw) return *insn;
-    if (pc + 1 >= program.size()) return std::nullopt;
-    const RawInsn& tail = program[pc + 1];
-    if (tail.opcode != 0 || tail.dst != 0 || tail.src != 0 || tail.off != 0) return std::nullopt;
-    insn->next_imm = tail.imm;
-    insn->imm64 = static_cast<std::uint32_t>(insn->imm) |
-                  (static_cast<std::uint64_t>(static_cast<std::uint32_t>(tail.imm)) << 32);
-    return *insn;
-}
-
 }  // namespace
 
 std::string format_instruction(const Instruction& insn, std::size_t pc, Syntax syntax) {
@@ -260,7 +248,7 @@ std::string disassemble(std::span<const RawInsn> program, const DisasmOptions& o
     for (std::size_t pc = 0; pc < program.size();) {
         if (const auto label = options.labels.find(pc); label != options.labels.end())
             out += fmt::format("{}<{}>:\n", out.empty() ? "" : "\n", label->second);
-        const std::optional<Instruction> insn = decode_at(program, pc);
+        const Result<Instruction> insn = decode_at(program, pc);
         const std::size_t slots = insn && insn->op == Op::Lddw ? 2 : 1;
         if (options.show_index) out += fmt::format("{:>8}:\t", pc);
         if (options.show_bytes) {

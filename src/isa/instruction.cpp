@@ -116,35 +116,38 @@ Result<Instruction> decode_one(const RawInsn& raw, std::size_t pc) {
     return insn;
 }
 
+Result<Instruction> decode_at(std::span<const RawInsn> program, std::size_t pc) {
+    auto insn = decode_one(program[pc], pc);
+    if (!insn || insn->op != Op::Lddw) return insn;
+    if (pc + 1 >= program.size()) return invalid(pc, "lddw: truncated 64-bit immediate (missing second slot)");
+    const RawInsn& tail = program[pc + 1];
+    if (tail.opcode != 0 || tail.dst != 0 || tail.src != 0 || tail.off != 0)
+        return invalid(pc + 1, "lddw: second slot must have opcode, registers and offset zero");
+    insn->next_imm = tail.imm;
+    insn->imm64 = static_cast<std::uint32_t>(insn->imm) |
+                  (static_cast<std::uint64_t>(static_cast<std::uint32_t>(tail.imm)) << 32);
+    const std::uint8_t pseudo = insn->src;
+    if ((pseudo == kPseudoMapFd || pseudo == kPseudoMapIdx || pseudo == kPseudoFunc || pseudo == kPseudoBtfId) &&
+        tail.imm != 0)
+        return invalid(pc + 1, "lddw: second slot imm must be zero for this pseudo source");
+    return insn;
+}
+
 Result<std::vector<Instruction>> decode(std::span<const RawInsn> program) {
     std::vector<Instruction> out;
     out.reserve(program.size());
     for (std::size_t pc = 0; pc < program.size(); ++pc) {
-        auto insn = decode_one(program[pc], pc);
+        auto insn = decode_at(program, pc);
         if (!insn) return std::unexpected(insn.error());
+        out.push_back(*insn);
         if (insn->op == Op::Lddw) {
-            if (pc + 1 >= program.size()) return invalid(pc, "lddw: truncated 64-bit immediate (missing second slot)");
-            const RawInsn& tail = program[pc + 1];
-            if (tail.opcode != 0 || tail.dst != 0 || tail.src != 0 || tail.off != 0)
-                return invalid(pc + 1, "lddw: second slot must have opcode, registers and offset zero");
-            insn->next_imm = tail.imm;
-            insn->imm64 = static_cast<std::uint32_t>(insn->imm) |
-                          (static_cast<std::uint64_t>(static_cast<std::uint32_t>(tail.imm)) << 32);
-            const std::uint8_t pseudo = insn->src;
-            if ((pseudo == kPseudoMapFd || pseudo == kPseudoMapIdx || pseudo == kPseudoFunc ||
-                 pseudo == kPseudoBtfId) &&
-                tail.imm != 0)
-                return invalid(pc + 1, "lddw: second slot imm must be zero for this pseudo source");
-            out.push_back(*insn);
             Instruction t;
             t.op = Op::Lddw;
-            t.imm = tail.imm;
+            t.imm = insn->next_imm;
             t.is_lddw_tail = true;
             out.push_back(t);
             ++pc;
-            continue;
         }
-        out.push_back(*insn);
     }
     for (std::size_t pc = 0; pc < out.size(); ++pc) {
         const Instruction& insn = out[pc];

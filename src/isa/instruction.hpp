@@ -50,6 +50,11 @@ bool is_conditional_jump(Op op);
 /// `pc` is only used for the error location.
 Result<Instruction> decode_one(const RawInsn& raw, std::size_t pc);
 
+/// Decode the instruction starting at slot `pc`, both slots for Lddw, with every per-instruction check of decode()
+/// (not the whole-program ones: jump targets). Used by decode() and by the disassembler, which lists programs
+/// that would not load.
+Result<Instruction> decode_at(std::span<const RawInsn> program, std::size_t pc);
+
 /// Decode a whole program: one Instruction per slot. Rejects unknown opcodes, bad registers, nonzero reserved
 /// fields, a truncated Lddw, and jumps or calls that leave the program or land inside a Lddw.
 Result<std::vector<Instruction>> decode(std::span<const RawInsn> program);
