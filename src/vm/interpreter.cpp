@@ -67,6 +67,24 @@ struct Frame {
 
 constexpr std::size_t kStackBytes = isa::kStackSize * isa::kMaxCallDepth;
 
+// The engine side of helpers::Context: memory that helpers handed to a checked run.
+struct EngineState {
+    std::vector<MemoryRegion> granted;
+};
+
+void grant_checked(helpers::Context* self, const void* p, std::size_t n, bool writable) {
+    auto* engine = static_cast<EngineState*>(self->engine);
+    engine->granted.push_back(MemoryRegion{reinterpret_cast<u64>(p), n, writable, "helper memory"});
+}
+
+void grant_unchecked(helpers::Context*, const void*, std::size_t, bool) {}
+
+// BPF callbacks from helpers are not supported by this engine yet: the helper sees an aborted run.
+u64 call_unsupported(helpers::Context* self, u64, u64, u64, u64, u64, u64) {
+    self->aborted = true;
+    return 0;
+}
+
 // Unchecked instantiations never reach the checked-mode fault labels.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-label"
@@ -101,7 +119,14 @@ Result<RunResult> run(const Program::Impl* impl, const RunInput* input, const Ru
     const ThreadedInsn* const base = code.data();
     const ThreadedInsn* pc = base;
     const HelperFn* helpers = impl->helper_fns.data();
-    RunState state{input, input->user};
+    EngineState engine;
+    helpers::Context state;
+    state.user = input->user;
+    state.env = &helpers::default_environment();
+    state.ctx = input->args[0];
+    state.grant = kChecked ? grant_checked : grant_unchecked;
+    state.call = call_unsupported;
+    state.engine = &engine;
 
     u64 budget = kChecked ? options->insn_budget : 0;
     const u64 initial_budget = budget;
@@ -119,6 +144,8 @@ Result<RunResult> run(const Program::Impl* impl, const RunInput* input, const Ru
             addr - frame_bottom <= stack_top - frame_bottom - size)
             return true;
         for (const MemoryRegion& r : input->regions)
+            if (r.contains(addr, size)) return !write || r.writable;
+        for (const MemoryRegion& r : engine.granted)
             if (r.contains(addr, size)) return !write || r.writable;
         return false;
     };

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "helpers/helper.hpp"
 #include "isa/instruction.hpp"
 
 namespace xbpf::vm {
@@ -25,32 +26,11 @@ struct MemoryRegion {
     }
 };
 
-/// Helper function as called by the interpreter and, later, JIT code (System V: r1..r5 then the run context).
-struct RunState;
-using HelperFn = std::uint64_t (*)(std::uint64_t r1, std::uint64_t r2, std::uint64_t r3, std::uint64_t r4,
-                                   std::uint64_t r5, RunState* state);
-
-/// One helper: kernel id, kernel name (bpf_map_lookup_elem ...) and implementation.
-struct Helper {
-    std::int32_t id = 0;
-    std::string name;
-    HelperFn fn = nullptr;
-};
-
-/// Helpers keyed by the Linux kernel's helper id (include/uapi/linux/bpf.h, `__BPF_FUNC_MAPPER`).
-class HelperTable {
-  public:
-    /// Adds or replaces the helper with `helper.id`.
-    void add(Helper helper);
-    /// The helper with this id, or nullptr.
-    [[nodiscard]] const Helper* find(std::int32_t id) const;
-    /// The helper with this name (with or without the "bpf_" prefix), or nullptr.
-    [[nodiscard]] const Helper* find(std::string_view name) const;
-    [[nodiscard]] const std::vector<Helper>& all() const { return helpers_; }
-
-  private:
-    std::vector<Helper> helpers_;  // sorted by id
-};
+/// Helpers and the per-run state they see live in src/helpers (helper.hpp); the VM's names for them.
+using HelperFn = helpers::HelperFn;
+using Helper = helpers::Helper;
+using HelperTable = helpers::HelperTable;
+using RunState = helpers::Context;
 
 /// A program ready to run: decoded once, validated, with its threaded code prepared per engine mode.
 class Program {
@@ -96,12 +76,6 @@ struct RunInput {
 struct RunResult {
     std::uint64_t r0 = 0;
     std::uint64_t insns = 0;  ///< instructions executed (checked mode only; 0 otherwise)
-};
-
-/// Per-run state visible to helpers.
-struct RunState {
-    const RunInput* input = nullptr;
-    void* user = nullptr;
 };
 
 /// Runs `program` in the interpreter. Checked-mode violations (out-of-bounds access, budget exhausted,

@@ -1,8 +1,9 @@
 #include <algorithm>
+#include <cstdio>
 
-#include "vm/vm.hpp"
+#include "helpers/helper.hpp"
 
-namespace xbpf::vm {
+namespace xbpf::helpers {
 
 void HelperTable::add(Helper helper) {
     auto it = std::lower_bound(helpers_.begin(), helpers_.end(), helper.id,
@@ -29,4 +30,12 @@ const Helper* HelperTable::find(std::string_view name) const {
     return nullptr;
 }
 
-}  // namespace xbpf::vm
+const Environment& default_environment() {
+    static const Environment env{[](std::string_view message) {
+        std::fwrite(message.data(), 1, message.size(), stderr);
+        if (message.empty() || message.back() != '\n') std::fputc('\n', stderr);
+    }};
+    return env;
+}
+
+}  // namespace xbpf::helpers

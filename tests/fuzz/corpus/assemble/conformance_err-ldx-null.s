@@ -1,0 +1,3 @@
+mov %r3, 0
+ldxdw %r0, [%r3+0]
+exit

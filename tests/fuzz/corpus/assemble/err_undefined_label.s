@@ -1,0 +1,2 @@
+goto nowhere
+exit

@@ -1,0 +1,1 @@
+call bpf_no_such_helper

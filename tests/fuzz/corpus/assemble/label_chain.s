@@ -1,0 +1,4 @@
+a: b: c:
+r0 = 1 ; label chain
+goto a
+exit

@@ -1,0 +1,21 @@
+       0:	lock add32 [%r10-16], %r2
+       1:	lock or32 [%r10-16], %r2
+       2:	lock and32 [%r10-16], %r2
+       3:	lock xor32 [%r10-16], %r2
+       4:	lock fetch_add32 [%r10-16], %r2
+       5:	lock fetch_or32 [%r10-16], %r2
+       6:	lock fetch_and32 [%r10-16], %r2
+       7:	lock fetch_xor32 [%r10-16], %r2
+       8:	lock xchg32 [%r10-16], %r2
+       9:	lock cmpxchg32 [%r10-16], %r2
+      10:	lock add [%r10-16], %r2
+      11:	lock or [%r10-16], %r2
+      12:	lock and [%r10-16], %r2
+      13:	lock xor [%r10-16], %r2
+      14:	lock fetch_add [%r10-16], %r2
+      15:	lock fetch_or [%r10-16], %r2
+      16:	lock fetch_and [%r10-16], %r2
+      17:	lock fetch_xor [%r10-16], %r2
+      18:	lock xchg [%r10-16], %r2
+      19:	lock cmpxchg [%r10-16], %r2
+      20:	exit
