@@ -74,12 +74,36 @@ struct Packet {
     [[nodiscard]] std::size_t size() const { return static_cast<std::size_t>(data_end - data); }
 };
 
+/// The task a program sees as `current` (bpf_get_current_pid_tgid, _uid_gid, _comm), in the kernel's terms.
+struct TaskIdentity {
+    std::uint32_t pid = 0;   ///< thread id (the kernel's task->pid)
+    std::uint32_t tgid = 0;  ///< process id (task->tgid)
+    std::uint32_t uid = 0;   ///< real user id, as current_uid_gid() in init_user_ns
+    std::uint32_t gid = 0;   ///< real group id
+    char comm[16] = {};      ///< the thread's name (TASK_COMM_LEN), NUL-terminated
+};
+
 /// Process-wide facts and output sinks of a runtime. Tests install their own; default_environment() writes
-/// trace_printk lines to stderr.
+/// trace_printk lines to stderr. Every field but `trace` may be left empty: the helpers then use the calling
+/// thread and process.
 struct Environment {
     /// bpf_trace_printk / bpf_trace_vprintk: one formatted message (without the kernel's trace_pipe prefix).
     std::function<void(std::string_view message)> trace;
+    /// "User memory" of the traced process (bpf_probe_read_user*, bpf_probe_read*, %us, user stack walks): copies
+    /// the bytes at [src, src + n) to dst without ever faulting and returns how many leading bytes it could read
+    /// (n on success, fewer at the first unreadable byte) or a negative errno. Empty: the own process, read with
+    /// process_vm_readv (helpers::read_own_memory).
+    std::function<long(void* dst, std::uint64_t src, std::size_t n)> read_user;
+    /// The traced task; empty: the calling thread (gettid, getpid, getuid, getgid, PR_GET_NAME).
+    std::function<TaskIdentity()> current_task;
+    /// Clock source for the bpf_ktime_* / bpf_jiffies64 helpers: nanoseconds of the POSIX clock `clock_id`
+    /// (CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_MONOTONIC_COARSE, CLOCK_TAI). Empty: clock_gettime.
+    std::function<std::uint64_t(int clock_id)> clock;
 };
+
+/// Copies [src, src + n) of this process's memory to dst without faulting (process_vm_readv on the own pid, page
+/// by page): the number of leading bytes copied, or a negative errno when nothing could be read.
+long read_own_memory(void* dst, std::uint64_t src, std::size_t n);
 
 /// The environment used when a run names none: trace output goes to stderr.
 const Environment& default_environment();
@@ -101,7 +125,11 @@ struct Context {
     /// engine ends the program with the callback's error. Never null during a run.
     std::uint64_t (*call)(Context* self, std::uint64_t fn, std::uint64_t a1, std::uint64_t a2, std::uint64_t a3,
                           std::uint64_t a4, std::uint64_t a5) = nullptr;
-    void* engine = nullptr;  ///< the engine's own state for grant/call
+    /// Is [addr, addr + n) memory this run owns (its stack, context, packet, regions, global data, memory granted so
+    /// far)? That is xbpf's analogue of kernel memory: what bpf_probe_read_kernel* and the printf helpers' %s may
+    /// read. Null (a Context without an engine) means nothing.
+    bool (*owns)(const Context* self, std::uint64_t addr, std::size_t n) = nullptr;
+    void* engine = nullptr;  ///< the engine's own state for grant/call/owns
     bool aborted = false;    ///< set by `call` when a callback failed
 };
 

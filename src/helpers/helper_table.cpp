@@ -31,10 +31,14 @@ const Helper* HelperTable::find(std::string_view name) const {
 }
 
 const Environment& default_environment() {
-    static const Environment env{[](std::string_view message) {
-        std::fwrite(message.data(), 1, message.size(), stderr);
-        if (message.empty() || message.back() != '\n') std::fputc('\n', stderr);
-    }};
+    static const Environment env = [] {
+        Environment e;
+        e.trace = [](std::string_view message) {
+            std::fwrite(message.data(), 1, message.size(), stderr);
+            if (message.empty() || message.back() != '\n') std::fputc('\n', stderr);
+        };
+        return e;
+    }();
     return env;
 }
 

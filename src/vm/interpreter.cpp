@@ -13,7 +13,7 @@
 
 #include <fmt/format.h>
 
-#include "vm/program_impl.hpp"
+#include "vm/engine.hpp"
 
 namespace xbpf::vm {
 namespace {
@@ -60,39 +60,52 @@ inline u32 smod32(u32 a, u32 b) {
     return static_cast<u32>(static_cast<s32>(a) % static_cast<s32>(b));
 }
 
-struct Frame {
-    const ThreadedInsn* ret;
-    u64 saved[5];  // r6..r9, r10
-};
-
 constexpr std::size_t kStackBytes = isa::kStackSize * isa::kMaxCallDepth;
 
-// The engine side of helpers::Context: memory that helpers handed to a checked run.
-struct EngineState {
-    std::vector<MemoryRegion> granted;
-};
-
 void grant_checked(helpers::Context* self, const void* p, std::size_t n, bool writable) {
-    auto* engine = static_cast<EngineState*>(self->engine);
-    engine->granted.push_back(MemoryRegion{reinterpret_cast<u64>(p), n, writable, "helper memory"});
+    Engine::from(self)->grant(p, n, writable);
 }
 
 void grant_unchecked(helpers::Context*, const void*, std::size_t, bool) {}
 
-// BPF callbacks from helpers are not supported by this engine yet: the helper sees an aborted run.
-u64 call_unsupported(helpers::Context* self, u64, u64, u64, u64, u64, u64) {
-    self->aborted = true;
-    return 0;
+// helpers::Context::owns: the whole stack block, the regions the run was given, its program's global data and
+// what helpers granted (checked mode records grants; unchecked runs keep none, so there only the static memory
+// counts). Used by bpf_probe_read_kernel* and the printf helpers, never by the interpreter's own access checks.
+bool engine_owns(const helpers::Context* self, u64 addr, std::size_t n) {
+    const Engine* e = static_cast<const Engine*>(self->engine);
+    const auto inside = [&](u64 start, u64 size) { return addr >= start && n <= size && addr - start <= size - n; };
+    if (inside(e->stack_top - kStackBytes, kStackBytes)) return true;
+    for (const MemoryRegion& r : e->input->regions)
+        if (inside(r.start, r.size)) return true;
+    for (const MemoryRegion& r : e->cur->data_regions)
+        if (inside(r.start, r.size)) return true;
+    for (const MemoryRegion& r : e->granted)
+        if (inside(r.start, r.size)) return true;
+    return false;
+}
+
+// Checked mode: is [addr, addr + size) inside memory granted during the run? The region hit last is tried first,
+// then the others newest first (a program mostly touches what a helper handed it last).
+bool granted_ok(Engine* e, u64 addr, u64 size, bool write) {
+    const std::vector<MemoryRegion>& g = e->granted;
+    if (e->last_hit < g.size() && g[e->last_hit].contains(addr, size)) return !write || g[e->last_hit].writable;
+    for (std::size_t i = g.size(); i-- > 0;)
+        if (g[i].contains(addr, size)) {
+            e->last_hit = i;
+            return !write || g[i].writable;
+        }
+    return false;
 }
 
 // Unchecked instantiations never reach the checked-mode fault labels.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-label"
 
-// Runs `impl`'s code, or (when labels_out is set) only publishes this instantiation's label table.
+// Runs the running program (e->cur) from `start` on frame e->depth with r1..r5 = args until that frame exits, and
+// returns r0; or (when labels_out is set) only publishes this instantiation's label table. Re-entered by
+// engine_call for callbacks (on a deeper frame).
 template <bool kChecked>
-Result<RunResult> run(const Program::Impl* impl, const RunInput* input, const RunOptions* options,
-                      const void* const** labels_out) {
+Result<u64> exec(Engine* e, const ThreadedInsn* start, const u64* args, const void* const** labels_out) {
     static const void* const kLabels[] = {
 #define X(name, opcode, disc, disc_value, shape, width, text, mnemonic) &&L_##name,
 #include "isa/opcode_table.def"
@@ -101,35 +114,25 @@ Result<RunResult> run(const Program::Impl* impl, const RunInput* input, const Ru
     static_assert(sizeof(kLabels) / sizeof(kLabels[0]) == isa::kNumOps);
     if (labels_out) {
         *labels_out = kLabels;
-        return RunResult{};
+        return 0;
     }
 
-    alignas(16) u8 stack[kStackBytes];
-    if constexpr (kChecked) std::memset(stack, 0, sizeof(stack));
-    const u64 stack_top = reinterpret_cast<u64>(stack) + kStackBytes;
+    const std::size_t base_depth = e->depth;
+    std::size_t depth = base_depth;
+    const u64 stack_top = e->stack_top;
+    const RunInput* const input = e->input;
+    Frame* const frames = e->frames;
 
     u64 reg[isa::kNumRegisters] = {};
-    for (std::size_t i = 0; i < 5; ++i) reg[1 + i] = input->args[i];
-    reg[isa::kFramePointer] = stack_top;
+    for (std::size_t i = 0; i < 5; ++i) reg[1 + i] = args[i];
+    reg[isa::kFramePointer] = stack_top - base_depth * isa::kStackSize;
 
-    Frame frames[isa::kMaxCallDepth];
-    std::size_t depth = 0;
+    const Program::Impl* cur = e->cur;
+    const ThreadedInsn* base = (kChecked ? cur->code_checked : cur->code_unchecked).data();
+    const ThreadedInsn* pc = start;
+    const HelperFn* helpers = cur->helper_fns.data();
 
-    const std::vector<ThreadedInsn>& code = kChecked ? impl->code_checked : impl->code_unchecked;
-    const ThreadedInsn* const base = code.data();
-    const ThreadedInsn* pc = base;
-    const HelperFn* helpers = impl->helper_fns.data();
-    EngineState engine;
-    helpers::Context state;
-    state.user = input->user;
-    state.env = &helpers::default_environment();
-    state.ctx = input->args[0];
-    state.grant = kChecked ? grant_checked : grant_unchecked;
-    state.call = call_unsupported;
-    state.engine = &engine;
-
-    u64 budget = kChecked ? options->insn_budget : 0;
-    const u64 initial_budget = budget;
+    u64 budget = kChecked ? e->budget : 0;
 
     // Fault details for checked mode.
     u64 fault_addr = 0;
@@ -145,9 +148,7 @@ Result<RunResult> run(const Program::Impl* impl, const RunInput* input, const Ru
             return true;
         for (const MemoryRegion& r : input->regions)
             if (r.contains(addr, size)) return !write || r.writable;
-        for (const MemoryRegion& r : engine.granted)
-            if (r.contains(addr, size)) return !write || r.writable;
-        return false;
+        return granted_ok(e, addr, size, write);
     };
 
 #define DST reg[pc->dst]
@@ -508,13 +509,39 @@ L_Jsle32Reg:
 
     // ---- calls and exit ----
 L_Call:
-    reg[0] = helpers[pc->imm](reg[1], reg[2], reg[3], reg[4], reg[5], &state);
+    e->depth = depth;
+    if constexpr (kChecked) e->budget = budget;
+    reg[0] = helpers[pc->imm](reg[1], reg[2], reg[3], reg[4], reg[5], &e->ctx);
+    if constexpr (kChecked) budget = e->budget;
+    if (e->ctx.aborted) [[unlikely]]
+        goto callback_failed;
+    if (e->tail_target) [[unlikely]] {
+        // bpf_tail_call succeeded: the target replaces the running program on this frame, from its entry, with
+        // r1 = ctx and a fresh frame (the kernel reuses the caller's stack frame).
+        cur = e->tail_target;
+        e->cur = cur;
+        e->tail_target = nullptr;
+        base = (kChecked ? cur->code_checked : cur->code_unchecked).data();
+        helpers = cur->helper_fns.data();
+        const u64 ctx = e->tail_ctx;
+        for (u64& r : reg) r = 0;
+        reg[1] = ctx;
+        reg[isa::kFramePointer] = stack_top - depth * isa::kStackSize;
+        if constexpr (kChecked) {
+            std::memset(reinterpret_cast<void*>(reg[isa::kFramePointer] - isa::kStackSize), 0, isa::kStackSize);
+            for (const MemoryRegion& r : cur->data_regions)
+                e->grant(reinterpret_cast<const void*>(r.start), r.size, r.writable, "global data");
+        }
+        pc = base;
+        DISPATCH;
+    }
     NEXT;
 L_CallLocal : {
     const ThreadedInsn* target = pc + pc->imm + 1;
     if (depth + 1 >= isa::kMaxCallDepth) goto call_too_deep;
     Frame& f = frames[depth++];
     f.ret = pc + 1;
+    f.impl = cur;
     f.saved[0] = reg[6];
     f.saved[1] = reg[7];
     f.saved[2] = reg[8];
@@ -528,13 +555,14 @@ L_CallKfunc:  // rejected by Program::load
     goto bad_code;
 L_Callx : {
     const u64 t = DST;
-    if (t >= code.size() || !impl->is_function_start[t]) {
+    if (t >= cur->insns.size() || !cur->is_function_start[t]) {
         fault_addr = t;
         goto bad_callx;
     }
     if (depth + 1 >= isa::kMaxCallDepth) goto call_too_deep;
     Frame& f = frames[depth++];
     f.ret = pc + 1;
+    f.impl = cur;
     f.saved[0] = reg[6];
     f.saved[1] = reg[7];
     f.saved[2] = reg[8];
@@ -545,7 +573,7 @@ L_Callx : {
     DISPATCH;
 }
 L_Exit:
-    if (depth == 0) goto done;
+    if (depth == base_depth) goto done;
     {
         const Frame& f = frames[--depth];
         reg[6] = f.saved[0];
@@ -554,6 +582,12 @@ L_Exit:
         reg[9] = f.saved[3];
         reg[isa::kFramePointer] = f.saved[4];
         pc = f.ret;
+        if (f.impl != cur) [[unlikely]] {  // returning from a tail-called program into its caller's program
+            cur = f.impl;
+            e->cur = cur;
+            base = (kChecked ? cur->code_checked : cur->code_unchecked).data();
+            helpers = cur->helper_fns.data();
+        }
     }
     DISPATCH;
 
@@ -712,7 +746,8 @@ L_AtomicCmpxchg64 : {
 #undef ATOMIC_ADDR
 
 done:
-    return RunResult{reg[0], kChecked ? initial_budget - budget : 0};
+    if constexpr (kChecked) e->budget = budget;
+    return reg[0];
 
     // ---- faults ----
 memory_fault : {
@@ -728,9 +763,12 @@ misaligned_atomic:
                       fmt::format("misaligned atomic access of {} bytes at {:#x}", fault_size, fault_addr),
                       at_insn(static_cast<std::size_t>(pc - base)));
 budget_exhausted:
+    e->budget = 0;
     return make_error(ErrorCode::kRuntime,
-                      fmt::format("instruction budget of {} exhausted (infinite loop?)", initial_budget),
+                      fmt::format("instruction budget of {} exhausted (infinite loop?)", e->initial_budget),
                       at_insn(static_cast<std::size_t>(pc - base)));
+callback_failed:
+    return std::unexpected(*e->error);
 call_too_deep:
     return make_error(ErrorCode::kRuntime, fmt::format("call depth exceeds {} frames", isa::kMaxCallDepth),
                       at_insn(static_cast<std::size_t>(pc - base)));
@@ -755,18 +793,101 @@ bad_code:
 
 }  // namespace
 
+void Engine::grant(const void* p, std::size_t n, bool writable, const char* name) {
+    const u64 start = reinterpret_cast<u64>(p);
+    if (auto it = granted_by_start.find(start); it != granted_by_start.end()) {
+        MemoryRegion& r = granted[it->second];
+        if (r.size >= n && (r.writable || !writable)) return;
+        if (r.size <= n && (writable || !r.writable)) {  // the new region covers the old one: widen it
+            r.size = n;
+            r.writable = writable;
+            return;
+        }
+    }
+    granted_by_start[start] = granted.size();
+    granted.push_back(MemoryRegion{start, n, writable, name});
+}
+
+void Engine::revoke_to(std::size_t mark) {
+    if (mark >= granted.size()) return;
+    for (std::size_t i = mark; i < granted.size(); ++i) {
+        auto it = granted_by_start.find(granted[i].start);
+        if (it != granted_by_start.end() && it->second == i) granted_by_start.erase(it);
+    }
+    granted.resize(mark);
+    last_hit = 0;
+}
+
+u64 engine_call(helpers::Context* self, u64 fn, u64 a1, u64 a2, u64 a3, u64 a4, u64 a5) {
+    Engine* e = Engine::from(self);
+    if (self->aborted) return 0;
+    const Program::Impl* impl = e->cur;
+    if (fn >= impl->insns.size() || !impl->is_function_start[fn]) {
+        e->error =
+            make_error(ErrorCode::kRuntime, fmt::format("callback address {:#x} is not a function of the program", fn))
+                .error();
+        self->aborted = true;
+        return 0;
+    }
+    if (e->depth + 1 >= isa::kMaxCallDepth) {
+        e->error =
+            make_error(ErrorCode::kRuntime, fmt::format("callback: call depth exceeds {} frames", isa::kMaxCallDepth))
+                .error();
+        self->aborted = true;
+        return 0;
+    }
+    const std::size_t saved_depth = e->depth;
+    ++e->depth;
+    const u64 args[5] = {a1, a2, a3, a4, a5};
+    auto r = e->checked ? exec<true>(e, impl->code_checked.data() + fn, args, nullptr)
+                        : exec<false>(e, impl->code_unchecked.data() + fn, args, nullptr);
+    e->depth = saved_depth;
+    e->cur = impl;
+    if (!r) {
+        if (!self->aborted) {
+            e->error = r.error();
+            self->aborted = true;
+        }
+        return 0;
+    }
+    return *r;
+}
+
 const void* const* interpreter_labels(bool checked) {
     const void* const* labels = nullptr;
     if (checked)
-        (void)run<true>(nullptr, nullptr, nullptr, &labels);
+        (void)exec<true>(nullptr, nullptr, nullptr, &labels);
     else
-        (void)run<false>(nullptr, nullptr, nullptr, &labels);
+        (void)exec<false>(nullptr, nullptr, nullptr, &labels);
     return labels;
 }
 
 Result<RunResult> interpret(const Program& program, const RunInput& input, const RunOptions& options) {
-    return options.checked ? run<true>(&program.impl(), &input, &options, nullptr)
-                           : run<false>(&program.impl(), &input, &options, nullptr);
+    alignas(16) u8 stack[kStackBytes];
+    if (options.checked) std::memset(stack, 0, sizeof(stack));
+    Engine e;
+    e.checked = options.checked;
+    e.cur = &program.impl();
+    e.input = &input;
+    e.stack_top = reinterpret_cast<u64>(stack) + kStackBytes;
+    e.budget = options.checked ? options.insn_budget : 0;
+    e.initial_budget = e.budget;
+    e.ctx.user = input.user;
+    e.ctx.env = input.env ? input.env : &helpers::default_environment();
+    e.ctx.ctx = input.args[0];
+    e.ctx.prog_type = input.prog_type ? input.prog_type : program.impl().prog_type;
+    e.ctx.packet = input.packet_buffer;
+    e.ctx.grant = options.checked ? grant_checked : grant_unchecked;
+    e.ctx.call = engine_call;
+    e.ctx.owns = engine_owns;
+    e.ctx.engine = &e;
+    if (options.checked)
+        for (const MemoryRegion& r : program.impl().data_regions)
+            e.grant(reinterpret_cast<const void*>(r.start), r.size, r.writable, "global data");
+    auto r = options.checked ? exec<true>(&e, program.impl().code_checked.data(), input.args.data(), nullptr)
+                             : exec<false>(&e, program.impl().code_unchecked.data(), input.args.data(), nullptr);
+    if (!r) return std::unexpected(r.error());
+    return RunResult{*r, options.checked ? e.initial_budget - e.budget : 0};
 }
 
 }  // namespace xbpf::vm

@@ -54,6 +54,11 @@ class Object {
     /// Creates the maps of `spec` (global data with its initial contents, prog_array and map-in-map slots) and
     /// loads every program. Errors name the map or program ("map 'events': ...", "program 'xdp_prog': ...").
     static Result<std::unique_ptr<Object>> load(object::ObjectSpec spec, const LoadOptions& options = {});
+    /// Empties the object's prog_array slots (as the kernel does when a prog_array's last user reference goes),
+    /// which releases the programs stored there.
+    ~Object();
+    Object(const Object&) = delete;
+    Object& operator=(const Object&) = delete;
 
     [[nodiscard]] const object::ObjectSpec& spec() const { return spec_; }
     /// Live maps, parallel to spec().maps.
@@ -74,10 +79,11 @@ class Object {
 
 /// BPF_PROG_TEST_RUN's input (union bpf_attr.test), as `bpftool prog run` takes it.
 struct TestRunInput {
-    std::vector<std::uint8_t> data_in;  ///< xdp/skb: the packet; raw programs: the memory buffer (r1, r2 = size)
-    std::vector<std::uint8_t> ctx_in;   ///< struct xdp_md / __sk_buff fields to set, or the tracing context bytes
-    std::uint32_t repeat = 1;           ///< runs; duration is the average
-    bool checked = true;                ///< checked interpreter mode (until a verifier has accepted the program)
+    std::vector<std::uint8_t> data_in;       ///< xdp/skb: the packet; raw programs: the memory buffer (r1, r2 = size)
+    std::vector<std::uint8_t> ctx_in;        ///< struct xdp_md / __sk_buff fields to set, or the tracing context bytes
+    std::uint32_t repeat = 1;                ///< runs; duration is the average
+    bool checked = true;                     ///< checked interpreter mode (until a verifier has accepted the program)
+    std::uint64_t insn_budget = 1ull << 32;  ///< checked mode: instructions per run
     const helpers::Environment* env = nullptr;  ///< null: helpers::default_environment()
 };
 

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "maps/prog_array.hpp"
 #include "vm/program_impl.hpp"
 
 namespace xbpf::vm {
@@ -31,6 +32,13 @@ std::vector<ThreadedInsn> thread_code(const Program::Impl& impl, const void* con
 }  // namespace
 
 Result<Program> Program::load(std::span<const isa::RawInsn> raw, const HelperTable* helpers) {
+    ProgramEnv env;
+    env.helpers = helpers;
+    return load(raw, env);
+}
+
+Result<Program> Program::load(std::span<const isa::RawInsn> raw, const ProgramEnv& env) {
+    const HelperTable* helpers = env.helpers;
     if (raw.empty()) return make_error(ErrorCode::kInvalidInstruction, "empty program");
     auto decoded = isa::decode(raw);
     if (!decoded) return std::unexpected(decoded.error());
@@ -38,6 +46,14 @@ Result<Program> Program::load(std::span<const isa::RawInsn> raw, const HelperTab
     impl->insns = std::move(*decoded);
     impl->is_function_start.assign(impl->insns.size(), false);
     impl->is_function_start[0] = true;
+    impl->prog_type = env.prog_type;
+    // Resolved 64-bit values of map lddw instructions (map object or map value addresses), by slot.
+    std::vector<std::pair<std::size_t, std::uint64_t>> lddw_values;
+    const auto use_map = [&](const std::shared_ptr<maps::Map>& m) {
+        for (const auto& have : impl->maps)
+            if (have == m) return;
+        impl->maps.push_back(m);
+    };
 
     // Resolve what the interpreter cannot do at run time: helper ids and pseudo immediates.
     std::vector<std::int32_t> call_index(impl->insns.size(), 0);
@@ -67,6 +83,56 @@ Result<Program> Program::load(std::span<const isa::RawInsn> raw, const HelperTab
                         return make_error(ErrorCode::kInvalidInstruction,
                                           fmt::format("lddw: function address {} outside the program", t), at_insn(pc));
                     impl->is_function_start[static_cast<std::size_t>(t)] = true;
+                } else if (!env.maps.empty() &&
+                           (insn.src == isa::kPseudoMapFd || insn.src == isa::kPseudoMapIdx ||
+                            insn.src == isa::kPseudoMapValue || insn.src == isa::kPseudoMapIdxValue)) {
+                    const auto index = static_cast<std::uint32_t>(insn.imm);
+                    if (index >= env.maps.size() || !env.maps[index])
+                        return make_error(ErrorCode::kNotFound,
+                                          fmt::format("lddw refers to map {}, but the program has {} map{}", index,
+                                                      env.maps.size(), env.maps.size() == 1 ? "" : "s"),
+                                          at_insn(pc));
+                    const std::shared_ptr<maps::Map>& m = env.maps[index];
+                    use_map(m);
+                    if (insn.src == isa::kPseudoMapFd || insn.src == isa::kPseudoMapIdx) {
+                        lddw_values.emplace_back(pc, reinterpret_cast<std::uint64_t>(m.get()));
+                        if (m->type() == maps::MapType::ProgArray && env.prog_type != 0) {
+                            auto* pa = static_cast<maps::ProgArrayMap*>(m.get());
+                            if (!pa->claim_owner(env.prog_type))
+                                return make_error(ErrorCode::kInvalidArgument,
+                                                  fmt::format("prog_array map '{}' belongs to programs of another "
+                                                              "type (tail calls need the same program type)",
+                                                              m->spec().name),
+                                                  at_insn(pc));
+                        }
+                        break;
+                    }
+                    // Direct value access (global data): array maps only, as the kernel's map_direct_value_addr.
+                    const auto offset = static_cast<std::uint32_t>(insn.next_imm);
+                    if (m->type() != maps::MapType::Array)
+                        return make_error(ErrorCode::kInvalidArgument,
+                                          fmt::format("lddw map value: map '{}' ({}) has no direct value access "
+                                                      "(array maps only)",
+                                                      m->spec().name, maps::map_type_name(m->type())),
+                                          at_insn(pc));
+                    if (offset >= m->spec().value_size)
+                        return make_error(ErrorCode::kInvalidArgument,
+                                          fmt::format("lddw map value: offset {} is past the {}-byte value of map '{}'",
+                                                      offset, m->spec().value_size, m->spec().name),
+                                          at_insn(pc));
+                    const std::uint32_t zero = 0;
+                    auto* value = static_cast<std::uint8_t*>(m->lookup(&zero));
+                    if (!value)
+                        return make_error(ErrorCode::kInvalidArgument,
+                                          fmt::format("lddw map value: map '{}' has no element 0", m->spec().name),
+                                          at_insn(pc));
+                    lddw_values.emplace_back(pc, reinterpret_cast<std::uint64_t>(value + offset));
+                    const auto start = reinterpret_cast<std::uint64_t>(value);
+                    bool known = false;
+                    for (const MemoryRegion& r : impl->data_regions) known = known || r.start == start;
+                    if (!known)
+                        impl->data_regions.push_back(MemoryRegion{
+                            start, m->spec().value_size, (m->spec().flags & maps::kFRdonlyProg) == 0, m->spec().name});
                 } else if (insn.src != isa::kPseudoImm64) {
                     return make_error(ErrorCode::kUnsupported,
                                       fmt::format("lddw with pseudo source {} refers to a map or kernel variable; "
@@ -110,6 +176,10 @@ Result<Program> Program::load(std::span<const isa::RawInsn> raw, const HelperTab
                 code[pc].imm = static_cast<std::int32_t>(pc + 1 + static_cast<std::size_t>(insn.imm));
                 code[pc + 1].imm = 0;
             }
+        }
+        for (const auto& [slot, value] : lddw_values) {
+            code[slot].imm = static_cast<std::int32_t>(static_cast<std::uint32_t>(value));
+            code[slot + 1].imm = static_cast<std::int32_t>(static_cast<std::uint32_t>(value >> 32));
         }
         (checked ? impl->code_checked : impl->code_unchecked) = std::move(code);
     }

@@ -11,6 +11,7 @@
 #include "base/error.hpp"
 #include "helpers/helper.hpp"
 #include "isa/instruction.hpp"
+#include "maps/map.hpp"
 
 namespace xbpf::vm {
 
@@ -32,12 +33,30 @@ using Helper = helpers::Helper;
 using HelperTable = helpers::HelperTable;
 using RunState = helpers::Context;
 
+/// What a program is linked against when it loads.
+struct ProgramEnv {
+    /// Helpers by kernel id; must outlive the Program. Null: no helper calls allowed.
+    const HelperTable* helpers = nullptr;
+    /// The map table: `lddw src=1 (map fd) / src=5 (map idx)` with imm = i loads the address of the maps::Map
+    /// object maps[i] (helpers cast r1 to maps::Map*); `lddw src=2 / src=6` loads the address of element 0 of the
+    /// array map maps[i] plus the second imm. The Program keeps the maps alive. Empty: map references are
+    /// refused (kUnsupported), as for a bare instruction stream.
+    std::span<const std::shared_ptr<maps::Map>> maps;
+    /// enum bpf_prog_type (0: raw memory program). A prog_array the program refers to is claimed for this type,
+    /// as the kernel's bpf_prog_map_compatible does at load.
+    std::uint32_t prog_type = 0;
+};
+
 /// A program ready to run: decoded once, validated, with its threaded code prepared per engine mode.
 class Program {
   public:
     /// Decodes and validates `insns` (see isa::decode). Helper calls are resolved against `helpers`, which must
     /// outlive the Program; a call to an unknown helper id is an error here, not at run time.
     static Result<Program> load(std::span<const isa::RawInsn> insns, const HelperTable* helpers = nullptr);
+    /// As above, linked against `env` (helpers, maps, program type). Errors name the instruction: unknown helper,
+    /// unknown map index, a map value reference to a map without direct value access (not an array) or past
+    /// its value, a prog_array owned by another program type.
+    static Result<Program> load(std::span<const isa::RawInsn> insns, const ProgramEnv& env);
 
     Program(Program&&) noexcept;
     Program& operator=(Program&&) noexcept;
@@ -70,6 +89,12 @@ struct RunInput {
     std::span<const std::uint8_t> packet;
     /// Opaque pointer passed through to helpers (RunState::user).
     void* user = nullptr;
+    /// Output sinks for helpers (trace_printk); null means helpers::default_environment().
+    const helpers::Environment* env = nullptr;
+    /// enum bpf_prog_type seen by helpers (RunState::prog_type); 0 means the Program's own (ProgramEnv).
+    std::uint32_t prog_type = 0;
+    /// xdp / skb programs: the packet helpers such as bpf_xdp_adjust_head work on (RunState::packet).
+    helpers::Packet* packet_buffer = nullptr;
 };
 
 /// The result of one run.

@@ -77,7 +77,7 @@ expect_fail "bad flag" 'unknown-flag|not expected|extra' "$xbpf" run "$src/examp
 expect_fail "bad engine" 'engine' "$xbpf" run "$src/examples/fib.s" --engine nope
 expect_fail "unknown command" "unknown command 'frobnicate'" "$xbpf" frobnicate
 printf '\x7fELF\x02\x01\x01\x00' >"$tmp/x.o"
-expect_fail "ELF objects are refused clearly" 'ELF objects are not supported yet' "$xbpf" run "$tmp/x.o"
+expect_fail "a truncated ELF object gives the parser's error" 'too short for an ELF header' "$xbpf" run "$tmp/x.o"
 expect_fail "missing --mem file" 'nope\.bin: cannot open' "$xbpf" run "$src/examples/fib.s" --mem "$tmp/nope.bin"
 
 echo "$passed passed, $failed failed"

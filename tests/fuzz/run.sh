@@ -3,7 +3,7 @@
 # one core: the machine is shared). Prints executions, exec/s, coverage and any crash per target; exits 1 if any
 # target found something.
 #
-# usage: tests/fuzz/run.sh [SECONDS] [TARGET...]       SECONDS defaults to 30; TARGETs: decode assemble interpret hex
+# usage: tests/fuzz/run.sh [SECONDS] [TARGET...]       SECONDS defaults to 30; TARGETs: decode assemble interpret hex object
 #   tests/fuzz/run.sh              30 s each, every target
 #   tests/fuzz/run.sh 3600         a long run
 #   tests/fuzz/run.sh 300 interpret
@@ -21,13 +21,13 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode assemble interpret hex)
+[ ${#targets[@]} -gt 0 ] || targets=(decode assemble interpret hex object)
 build=${BUILD:-$root/build-fuzz}
 cxx=${CXX:-clang++-16}
 
 if ! command -v "$cxx" >/dev/null; then
-  echo "run.sh: $cxx not found (Debian 12: apt-get install clang-16 libfuzzer-16-dev libclang-rt-16-dev)" >&2
-  exit 2
+  [ "$cxx" = clang++-16 ] && "$root/scripts/install-deps" --fuzz
+  command -v "$cxx" >/dev/null || { echo "run.sh: $cxx not found" >&2; exit 2; }
 fi
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
@@ -40,6 +40,7 @@ cmake --build "$build" -j "${JOBS:-2}"
 max_len() {
   case $1 in
     decode) echo 512 ;;
+    object) echo 65536 ;;  # the seeds are whole clang objects of 7-23 KB
     *) echo 4096 ;;
   esac
 }
@@ -52,6 +53,10 @@ for t in "${targets[@]}"; do
   bin=$build/fuzz_$t
   [ -x "$bin" ] || { echo "run.sh: no target '$t'" >&2; exit 2; }
   mkdir -p "$build/corpus/$t" "$build/artifacts/$t" "$build/logs"
+  # The object target also starts from the clang-built test programs of the main build, when there is one.
+  if [ "$t" = object ] && [ -d "$root/build/tests/programs" ]; then
+    cp -n "$root"/build/tests/programs/*.bpf.o "$build/corpus/$t/" 2>/dev/null || true
+  fi
   log=$build/logs/$t.log
   before=$(find "$build/artifacts/$t" -type f | wc -l)
   echo "== fuzz_$t for ${seconds}s (log: $log)"

@@ -12,6 +12,7 @@ else()
     list(APPEND bpf_include_flags -I/usr/include/${CMAKE_LIBRARY_ARCHITECTURE})
   endif()
   file(GLOB bpf_program_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.bpf.c)
+  file(GLOB bpf_program_headers CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.h)
   set(bpf_program_dir ${CMAKE_BINARY_DIR}/tests/programs)
   file(MAKE_DIRECTORY ${bpf_program_dir})
   set(bpf_program_objects)
@@ -21,7 +22,7 @@ else()
     add_custom_command(
       OUTPUT ${obj}
       COMMAND ${XBPF_BPF_CLANG} -O2 -g -target bpf -mcpu=v3 ${bpf_include_flags} -c ${src} -o ${obj}
-      DEPENDS ${src} ${CMAKE_CURRENT_LIST_DIR}/common.h
+      DEPENDS ${src} ${bpf_program_headers}
       COMMENT "clang -target bpf ${name}.bpf.c"
       VERBATIM)
     list(APPEND bpf_program_objects ${obj})

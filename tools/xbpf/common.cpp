@@ -124,4 +124,60 @@ int report(const char* command, const Error& error) {
     return 1;
 }
 
+Result<std::vector<isa::RawInsn>> program_from_bytes(const std::vector<std::uint8_t>& bytes, const std::string& path) {
+    Location where;
+    where.file = path;
+    if (bytes.empty()) return make_error(ErrorCode::kInvalidArgument, "empty file", where);
+    if (is_elf(bytes))
+        return make_error(ErrorCode::kUnsupported,
+                          "ELF objects are not supported here: give assembly text or raw instruction bytes", where);
+    if (looks_like_text(bytes)) {
+        isa::AsmOptions opts;
+        opts.file_name = path;
+        return isa::assemble(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), opts);
+    }
+    auto insns = isa::from_bytes(bytes);
+    if (!insns) {
+        Error e = insns.error();
+        e.where.file = path;
+        return std::unexpected(e);
+    }
+    return insns;
+}
+
+bool is_elf(std::span<const std::uint8_t> bytes) {
+    return bytes.size() >= 4 && bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F';
+}
+
+Result<object::ObjectSpec> load_object_file(const std::string& path) {
+    auto bytes = read_file(path);
+    if (!bytes) return std::unexpected(bytes.error());
+    if (!is_elf(*bytes)) {
+        Location where;
+        where.file = path;
+        return make_error(ErrorCode::kParse, "not an ELF object (no \\x7fELF magic)", where);
+    }
+    return object::parse_object(*bytes, path);
+}
+
+std::string bpftool_hex(std::span<const std::uint8_t> bytes) {
+    std::string out;
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        if (i == 0) {
+        } else if (i % 16 == 0)
+            out += '\n';
+        else if (i % 8 == 0)
+            out += "  ";
+        else
+            out += ' ';
+        out += fmt::format("{:02x}", bytes[i]);
+    }
+    return out;
+}
+
+bool license_is_gpl_compatible(std::string_view license) {
+    return license == "GPL" || license == "GPL v2" || license == "GPL and additional rights" ||
+           license == "Dual BSD/GPL" || license == "Dual MIT/GPL" || license == "Dual MPL/GPL";
+}
+
 }  // namespace xbpf::cli

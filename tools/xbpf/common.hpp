@@ -2,11 +2,14 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
 #include "isa/instruction.hpp"
+#include "object/object_spec.hpp"
 
 namespace xbpf::cli {
 
@@ -28,6 +31,25 @@ Result<std::vector<isa::RawInsn>> load_program_file(const std::string& path);
 
 /// Parses space-separated (or contiguous) hex bytes, as the bpf_conformance plugin protocol passes them.
 Result<std::vector<std::uint8_t>> parse_hex_bytes(const std::string& text);
+
+/// As load_program_file, for bytes already read from `path` (so standard input is read once): raw instruction bytes
+/// or assembly text; ELF objects are refused.
+Result<std::vector<isa::RawInsn>> program_from_bytes(const std::vector<std::uint8_t>& bytes, const std::string& path);
+
+/// True if `bytes` start with the ELF magic (\x7fELF).
+bool is_elf(std::span<const std::uint8_t> bytes);
+
+/// Reads and parses a BPF ELF object (or standard input for "-"). A file without the ELF magic is refused with
+/// "not an ELF object"; parse errors are the object parser's ("prog.o: offset 16: section ...").
+Result<object::ObjectSpec> load_object_file(const std::string& path);
+
+/// Bytes as bpftool's fprint_hex prints them: "01 02 03" with two spaces after every 8th byte and a newline after
+/// every 16th.
+std::string bpftool_hex(std::span<const std::uint8_t> bytes);
+
+/// The kernel's license_is_gpl_compatible(): "GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
+/// "Dual MIT/GPL", "Dual MPL/GPL".
+bool license_is_gpl_compatible(std::string_view license);
 
 /// Prints "xbpf <cmd>: <error>" on one line to stderr and returns the exit status to use (1).
 int report(const char* command, const Error& error);

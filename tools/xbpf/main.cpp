@@ -10,6 +10,8 @@ int asm_main(int argc, char** argv);
 int disasm_main(int argc, char** argv);
 int run_main(int argc, char** argv);
 int conformance_main(int argc, char** argv);
+int prog_main(int argc, char** argv);
+int map_main(int argc, char** argv);
 }  // namespace xbpf::cli
 
 namespace {
@@ -20,6 +22,9 @@ constexpr Command kCommands[] = {
     {"asm", "assemble eBPF assembly (pseudo-C or mnemonic syntax) into instruction bytes", xbpf::cli::asm_main},
     {"disasm", "disassemble instruction bytes as llvm-objdump does", xbpf::cli::disasm_main},
     {"run", "run a program (assembly or raw bytes) and print its return value and run time", xbpf::cli::run_main},
+    {"prog", "show the programs of a BPF ELF object (bpftool prog show layout)", xbpf::cli::prog_main},
+    {"map", "show the maps of a BPF ELF object and their initial contents (bpftool map dump layout)",
+     xbpf::cli::map_main},
     {"conformance-plugin", "run one program for the bpf_conformance suite (program hex on stdin)",
      xbpf::cli::conformance_main},
 };

@@ -1,0 +1,66 @@
+// Internal: the interpreter's per-run state, shared by the interpreter loop and the helpers the VM implements
+// itself (bpf_tail_call, bpf_loop, bpf_for_each_map_elem in vm_helpers.cpp). Only src/vm includes this.
+//
+// One Engine lives for one vm::interpret call. Its stack block holds kMaxCallDepth frames of 512 bytes; `depth`
+// is the index of the active frame (0 = the entry program), shared by local calls and by callbacks that helpers
+// start through helpers::Context::call, so the kernel's 8-frame limit covers both.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "isa/opcodes.hpp"
+#include "vm/program_impl.hpp"
+
+namespace xbpf::vm {
+
+/// A caller's frame saved by a local call (r6..r9, r10 and where to return, in which program).
+struct Frame {
+    const ThreadedInsn* ret;
+    const Program::Impl* impl;  // the caller's program (a tail call may have replaced the callee's)
+    std::uint64_t saved[5];     // r6..r9, r10
+};
+
+struct Engine {
+    helpers::Context ctx;  ///< what helpers see; ctx.engine points back here
+    bool checked = true;
+    const Program::Impl* cur = nullptr;  ///< the program running now (changes on tail calls)
+    const RunInput* input = nullptr;
+    std::uint64_t stack_top = 0;  ///< one past the stack block; frame d spans [top - (d+1)*512, top - d*512)
+    std::size_t depth = 0;        ///< active frame; synced with the loop's copy around helper calls
+    std::uint64_t budget = 0;     ///< instructions left (checked mode); synced around helper calls
+    std::uint64_t initial_budget = 0;
+    Frame frames[isa::kMaxCallDepth];
+
+    /// Memory granted during the run (helper results, global data of tail-call targets); checked mode only.
+    std::vector<MemoryRegion> granted;
+    std::unordered_map<std::uint64_t, std::size_t> granted_by_start;  ///< dedup: start -> index in granted
+    std::size_t last_hit = 0;                                         ///< index of the last region an access hit
+
+    /// bpf_tail_call: the program to switch to once the helper returns, and its context.
+    const Program::Impl* tail_target = nullptr;
+    std::uint64_t tail_ctx = 0;
+    std::uint32_t tail_calls = 0;  ///< tail calls taken this run (MAX_TAIL_CALL_CNT = 33)
+
+    /// The error of a callback that faulted (ctx.aborted is set with it).
+    std::optional<Error> error;
+
+    static Engine* from(helpers::Context* c) { return static_cast<Engine*>(c->engine); }
+
+    /// Adds [p, p + n) to the granted regions unless an equal or larger region with the same start (and at least
+    /// the same rights) is there already.
+    void grant(const void* p, std::size_t n, bool writable, const char* name = "helper memory");
+    /// Drops the regions granted after the first `mark` (memory whose lifetime ended, e.g. a callback's key).
+    void revoke_to(std::size_t mark);
+};
+
+/// The kernel's MAX_TAIL_CALL_CNT.
+inline constexpr std::uint32_t kMaxTailCalls = 33;
+
+/// Runs the function at slot `fn` of the running program on a new frame with r1..r5 = args (Context::call).
+std::uint64_t engine_call(helpers::Context* self, std::uint64_t fn, std::uint64_t a1, std::uint64_t a2,
+                          std::uint64_t a3, std::uint64_t a4, std::uint64_t a5);
+
+}  // namespace xbpf::vm

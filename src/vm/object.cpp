@@ -1,0 +1,185 @@
+// vm::Object::load: the live side of an ObjectSpec, as libbpf's bpf_object__load does for the kernel: create the
+// maps, write global data (and freeze .rodata/.kconfig from the host side), fill .kconfig externs, load every
+// program against the map table and the helpers, then fill static prog_array and map-in-map slots.
+#include "vm/object.hpp"
+
+#include <sys/utsname.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "maps/map_in_map.hpp"
+
+namespace xbpf::vm {
+namespace {
+
+std::atomic<std::uint32_t> next_program_id{1};
+
+/// KERNEL_VERSION(a, b, c) of the running kernel (uname), as libbpf's get_kernel_version; 0 if unreadable.
+std::uint32_t running_kernel_version() {
+    utsname u{};
+    if (uname(&u) != 0) return 0;
+    unsigned a = 0, b = 0, c = 0;
+    if (std::sscanf(u.release, "%u.%u.%u", &a, &b, &c) < 2) return 0;
+    return (a << 16) + (b << 8) + (c > 255 ? 255 : c);
+}
+
+/// Writes the known .kconfig externs into the .kconfig map's initial value: LINUX_KERNEL_VERSION; every other
+/// extern (CONFIG_*, weak or not) reads as zero (xbpf has no kernel configuration to consult).
+void fill_kconfig(const object::ObjectSpec& spec, std::vector<std::uint8_t>& value) {
+    for (const object::ExternSpec& ext : spec.externs) {
+        if (ext.kind != object::ExternSpec::Kind::Kconfig) continue;
+        if (ext.offset > value.size() || value.size() - ext.offset < ext.size) continue;
+        std::uint64_t v = 0;
+        if (ext.name == "LINUX_KERNEL_VERSION") v = running_kernel_version();
+        std::memset(value.data() + ext.offset, 0, ext.size);
+        std::memcpy(value.data() + ext.offset, &v, std::min<std::size_t>(ext.size, sizeof(v)));
+    }
+}
+
+}  // namespace
+
+LoadedProgram::LoadedProgram(const object::ProgramSpec* spec, Program program, std::uint32_t id)
+    : spec_(spec), program_(std::move(program)), id_(id) {}
+
+Object::~Object() {
+    // Like closing the last user reference of a prog_array in the kernel (bpf_fd_array_map_clear): empty the
+    // tail-call slots, which also breaks the ownership cycle program -> map -> program.
+    for (const auto& m : maps_) {
+        if (!m || m->type() != maps::MapType::ProgArray) continue;
+        auto* pa = static_cast<maps::ProgArrayMap*>(m.get());
+        for (std::uint32_t i = 0; i < m->spec().max_entries; ++i)
+            if (pa->tail_call_target(i)) (void)pa->erase(&i);
+    }
+}
+
+std::shared_ptr<maps::Map> Object::map(std::string_view name) const {
+    for (std::size_t i = 0; i < maps_.size(); ++i)
+        if (spec_.maps[i].name == name) return maps_[i];
+    return nullptr;
+}
+
+const LoadedProgram* Object::program(std::string_view name) const {
+    for (const auto& p : programs_)
+        if (p->name() == name) return p.get();
+    return nullptr;
+}
+
+Result<std::unique_ptr<Object>> Object::load(object::ObjectSpec spec, const LoadOptions& options) {
+    std::unique_ptr<Object> obj(new Object());
+    obj->spec_ = std::move(spec);
+    const object::ObjectSpec& s = obj->spec_;
+
+    // Maps, with their initial data.
+    for (std::size_t i = 0; i < s.maps.size(); ++i) {
+        const maps::MapSpec& ms = s.maps[i];
+        auto created = maps::create_map(ms);
+        if (!created) return std::unexpected(created.error());
+        std::shared_ptr<maps::Map> m = std::move(*created);
+        const object::MapInfo* info = i < s.map_info.size() ? &s.map_info[i] : nullptr;
+        std::vector<std::uint8_t> initial =
+            i < s.map_initial_data.size() ? s.map_initial_data[i] : std::vector<std::uint8_t>{};
+        if (info && info->origin == object::MapOrigin::Kconfig) {
+            initial.resize(ms.value_size, 0);
+            fill_kconfig(s, initial);
+        }
+        if (!initial.empty()) {
+            initial.resize(ms.value_size, 0);
+            const std::uint32_t zero = 0;
+            if (const int err = m->update_host(&zero, initial.data(), maps::kAny); err != 0)
+                return make_error(
+                    ErrorCode::kInvalidArgument,
+                    fmt::format("map '{}': writing its initial data failed ({})", ms.name, maps::errno_name(err)));
+        }
+        // libbpf freezes read-only global data (.rodata*, .kconfig) after writing it.
+        if (info && (info->origin == object::MapOrigin::Kconfig ||
+                     (info->origin == object::MapOrigin::GlobalData && (ms.flags & maps::kFRdonlyProg) != 0))) {
+            if (const int err = m->freeze(); err != 0)
+                return make_error(ErrorCode::kInvalidArgument,
+                                  fmt::format("map '{}': freeze failed ({})", ms.name, maps::errno_name(err)));
+        }
+        obj->maps_.push_back(std::move(m));
+    }
+
+    // Kernel symbols cannot be resolved outside the kernel.
+    for (const object::ProgramSpec& ps : s.programs) {
+        for (const object::Relocation& r : ps.relocations) {
+            if (r.kind != object::RelocationKind::Ksym && r.kind != object::RelocationKind::KfuncCall) continue;
+            bool weak = false;
+            for (const object::ExternSpec& ext : s.externs)
+                if (ext.name == r.symbol) weak = ext.weak;
+            if (weak && r.kind == object::RelocationKind::Ksym) continue;  // an unresolved weak ksym reads as 0
+            return make_error(
+                ErrorCode::kUnsupported,
+                fmt::format("program '{}': refers to the kernel {} '{}' (__ksym), which only the "
+                            "Linux kernel can resolve",
+                            ps.name, r.kind == object::RelocationKind::KfuncCall ? "function" : "symbol", r.symbol),
+                at_insn(r.insn));
+        }
+    }
+
+    // Programs.
+    const HelperTable* helpers = options.helpers ? options.helpers : &standard_helpers();
+    for (const object::ProgramSpec& ps : s.programs) {
+        ProgramEnv env;
+        env.helpers = helpers;
+        env.maps = obj->maps_;
+        env.prog_type = static_cast<std::uint32_t>(ps.type);
+        auto program = Program::load(ps.insns, env);
+        if (!program) {
+            Error err = program.error();
+            err.message = fmt::format("program '{}': {}", ps.name, err.message);
+            return std::unexpected(std::move(err));
+        }
+        obj->programs_.push_back(
+            std::make_shared<LoadedProgram>(&ps, std::move(*program), next_program_id.fetch_add(1)));
+    }
+
+    // Static slots: `.values = { [i] = &prog_or_map }`.
+    for (std::size_t i = 0; i < s.maps.size() && i < s.map_info.size(); ++i) {
+        for (const object::MapSlot& slot : s.map_info[i].initial_slots) {
+            const std::string& name = s.maps[i].name;
+            if (slot.is_program) {
+                if (s.maps[i].type != maps::MapType::ProgArray)
+                    return make_error(ErrorCode::kInvalidArgument,
+                                      fmt::format("map '{}': program slots need a prog_array", name));
+                std::shared_ptr<LoadedProgram> target;
+                for (const auto& p : obj->programs_)
+                    if (p->name() == slot.target) target = p;
+                if (!target)
+                    return make_error(ErrorCode::kNotFound,
+                                      fmt::format("map '{}': slot {} names program '{}', which the object does not "
+                                                  "define",
+                                                  name, slot.index, slot.target));
+                auto* pa = static_cast<maps::ProgArrayMap*>(obj->maps_[i].get());
+                if (const int err = pa->set(slot.index, target); err != 0)
+                    return make_error(ErrorCode::kInvalidArgument,
+                                      fmt::format("map '{}': storing program '{}' in slot {} failed ({})", name,
+                                                  slot.target, slot.index, maps::errno_name(err)));
+            } else {
+                const auto inner_index = s.find_map(slot.target);
+                if (!inner_index)
+                    return make_error(ErrorCode::kNotFound,
+                                      fmt::format("map '{}': slot {} names map '{}', which the object does not define",
+                                                  name, slot.index, slot.target));
+                auto* outer = dynamic_cast<maps::MapInMap*>(obj->maps_[i].get());
+                if (!outer || s.maps[i].key_size != sizeof(std::uint32_t))
+                    return make_error(ErrorCode::kInvalidArgument,
+                                      fmt::format("map '{}': map slots need an array_of_maps or hash_of_maps with "
+                                                  "4-byte keys",
+                                                  name));
+                const std::uint32_t key = slot.index;
+                if (const int err = outer->set_inner(&key, obj->maps_[*inner_index]); err != 0)
+                    return make_error(ErrorCode::kInvalidArgument,
+                                      fmt::format("map '{}': storing map '{}' in slot {} failed ({})", name,
+                                                  slot.target, slot.index, maps::errno_name(err)));
+            }
+        }
+    }
+    return obj;
+}
+
+}  // namespace xbpf::vm
