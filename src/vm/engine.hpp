@@ -59,6 +59,11 @@ struct Engine {
 /// The kernel's MAX_TAIL_CALL_CNT.
 inline constexpr std::uint32_t kMaxTailCalls = 33;
 
+/// The helper bound to libbpf's CO-RE poison call (object::kCorePoisonHelper): reaching it ends the run with an
+/// error saying a CO-RE relocation could not be resolved.
+std::uint64_t core_poisoned(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                            helpers::Context* self);
+
 /// Runs the function at slot `fn` of the running program on a new frame with r1..r5 = args (Context::call).
 std::uint64_t engine_call(helpers::Context* self, std::uint64_t fn, std::uint64_t a1, std::uint64_t a2,
                           std::uint64_t a3, std::uint64_t a4, std::uint64_t a5);

@@ -768,6 +768,7 @@ budget_exhausted:
                       fmt::format("instruction budget of {} exhausted (infinite loop?)", e->initial_budget),
                       at_insn(static_cast<std::size_t>(pc - base)));
 callback_failed:
+    if (!e->error->where.insn) e->error->where.insn = static_cast<std::size_t>(pc - base);
     return std::unexpected(*e->error);
 call_too_deep:
     return make_error(ErrorCode::kRuntime, fmt::format("call depth exceeds {} frames", isa::kMaxCallDepth),

@@ -8,9 +8,11 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include <fmt/format.h>
 
+#include "maps/cpu.hpp"
 #include "maps/map_in_map.hpp"
 
 namespace xbpf::vm {
@@ -25,6 +27,24 @@ std::uint32_t running_kernel_version() {
     unsigned a = 0, b = 0, c = 0;
     if (std::sscanf(u.release, "%u.%u.%u", &a, &b, &c) < 2) return 0;
     return (a << 16) + (b << 8) + (c > 255 ? 255 : c);
+}
+
+/// The spec with its CO-RE relocations applied (LoadOptions::core_target, else the kernel's BTF, else the object's
+/// own), or nullopt when no program has any.
+Result<std::optional<object::ObjectSpec>> relocate_core(const object::ObjectSpec& spec, const LoadOptions& options) {
+    bool any = false;
+    for (const object::ProgramSpec& p : spec.programs) any = any || !p.core_relocations.empty();
+    if (!any) return std::optional<object::ObjectSpec>();
+    if (spec.btf == nullptr) return make_error(ErrorCode::kInvalidArgument, "CO-RE relocations without BTF");
+    auto apply = [&](const object::CoreTarget& target) -> Result<std::optional<object::ObjectSpec>> {
+        auto applied = object::apply_core_relocations(spec, target);
+        if (!applied) return std::unexpected(applied.error());
+        return std::optional<object::ObjectSpec>(std::move(*applied));
+    };
+    if (options.core_target != nullptr) return apply(*options.core_target);
+    static const Result<object::CoreTarget> kernel = object::CoreTarget::kernel();
+    if (kernel) return apply(*kernel);
+    return apply(object::CoreTarget(spec.btf));
 }
 
 /// Writes the known .kconfig externs into the .kconfig map's initial value: LINUX_KERNEL_VERSION; every other
@@ -70,12 +90,18 @@ const LoadedProgram* Object::program(std::string_view name) const {
 
 Result<std::unique_ptr<Object>> Object::load(object::ObjectSpec spec, const LoadOptions& options) {
     std::unique_ptr<Object> obj(new Object());
+    if (auto relocated = relocate_core(spec, options); !relocated)
+        return std::unexpected(relocated.error());
+    else if (*relocated)
+        spec = std::move(**relocated);
     obj->spec_ = std::move(spec);
     const object::ObjectSpec& s = obj->spec_;
 
     // Maps, with their initial data.
     for (std::size_t i = 0; i < s.maps.size(); ++i) {
-        const maps::MapSpec& ms = s.maps[i];
+        maps::MapSpec ms = s.maps[i];
+        // libbpf sizes a perf_event_array declared without max_entries to the possible CPUs (one ring per CPU).
+        if (ms.type == maps::MapType::PerfEventArray && ms.max_entries == 0) ms.max_entries = maps::num_possible_cpus();
         auto created = maps::create_map(ms);
         if (!created) return std::unexpected(created.error());
         std::shared_ptr<maps::Map> m = std::move(*created);

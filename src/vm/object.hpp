@@ -14,6 +14,7 @@
 #include "helpers/helper.hpp"
 #include "maps/map.hpp"
 #include "maps/prog_array.hpp"
+#include "object/core.hpp"
 #include "object/object_spec.hpp"
 #include "vm/vm.hpp"
 
@@ -23,6 +24,9 @@ namespace xbpf::vm {
 struct LoadOptions {
     /// Helpers the programs may call; null means standard_helpers().
     const HelperTable* helpers = nullptr;
+    /// The BTF that CO-RE relocations resolve against; null means the running kernel's (/sys/kernel/btf/vmlinux)
+    /// when it exists, else the object's own BTF (each local type resolves to itself: the compiled values).
+    const object::CoreTarget* core_target = nullptr;
 };
 
 /// Every helper xbpf implements (src/helpers) plus those the VM implements itself (bpf_tail_call, bpf_loop,
@@ -51,8 +55,9 @@ class LoadedProgram final : public maps::TailCallTarget {
 /// Maps and programs of one object, alive together.
 class Object {
   public:
-    /// Creates the maps of `spec` (global data with its initial contents, prog_array and map-in-map slots) and
-    /// loads every program. Errors name the map or program ("map 'events': ...", "program 'xdp_prog': ...").
+    /// Applies CO-RE relocations (LoadOptions::core_target), creates the maps of `spec` (global data with its
+    /// initial contents, prog_array and map-in-map slots) and loads every program. Errors name the map or program ("map
+    /// 'events': ...", "program 'xdp_prog': ...").
     static Result<std::unique_ptr<Object>> load(object::ObjectSpec spec, const LoadOptions& options = {});
     /// Empties the object's prog_array slots (as the kernel does when a prog_array's last user reference goes),
     /// which releases the programs stored there.

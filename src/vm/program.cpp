@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 
 #include "maps/prog_array.hpp"
+#include "object/core.hpp"
+#include "vm/engine.hpp"
 #include "vm/program_impl.hpp"
 
 namespace xbpf::vm {
@@ -63,6 +65,14 @@ Result<Program> Program::load(std::span<const isa::RawInsn> raw, const ProgramEn
         switch (insn.op) {
             case isa::Op::Call: {
                 const Helper* h = helpers ? helpers->find(insn.imm) : nullptr;
+                if ((!h || !h->fn) && insn.imm == object::kCorePoisonHelper) {
+                    // A CO-RE relocation that found no target: an error only if the call is reached (the kernel's
+                    // verifier likewise rejects it only on a live path; guarded field checks make it dead code).
+                    call_index[pc] = static_cast<std::int32_t>(impl->helper_fns.size());
+                    impl->helper_fns.push_back(core_poisoned);
+                    impl->helper_ids.push_back(insn.imm);
+                    break;
+                }
                 if (!h || !h->fn)
                     return make_error(ErrorCode::kNotFound, fmt::format("call to unknown helper {}", insn.imm),
                                       at_insn(pc));

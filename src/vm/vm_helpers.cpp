@@ -81,6 +81,17 @@ u64 bpf_for_each_map_elem(u64 map_ptr, u64 fn, u64 cb_ctx, u64 flags, u64, helpe
 
 }  // namespace
 
+std::uint64_t core_poisoned(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
+                            helpers::Context* self) {
+    Engine* e = Engine::from(self);
+    e->error = make_error(ErrorCode::kRuntime,
+                          "reached a CO-RE relocation that found no match in the target BTF (libbpf's poisoned "
+                          "call 0xbad2310): the type or field does not exist there")
+                   .error();
+    self->aborted = true;
+    return 0;
+}
+
 const HelperTable& standard_helpers() {
     static const HelperTable table = [] {
         HelperTable t = helpers::kernel_helpers();

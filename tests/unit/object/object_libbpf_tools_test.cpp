@@ -20,27 +20,8 @@
 namespace xbpf::object {
 namespace {
 
-/// Files listed by `dpkg -L libbpf-tools` under an sbin or bin directory (symlinks included: several tools are
-/// links to one binary, e.g. ext4dist -> fsdist). Empty when the package is not installed.
-std::vector<std::string> libbpf_tools_binaries() {
-    std::vector<std::string> out;
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen("dpkg -L libbpf-tools 2>/dev/null", "r"), pclose);
-    if (!pipe) return out;
-    char line[4096];
-    while (std::fgets(line, sizeof line, pipe.get()) != nullptr) {
-        std::string path(line);
-        while (!path.empty() && (path.back() == '\n' || path.back() == '\r')) path.pop_back();
-        if (path.find("/bin/") == std::string::npos && path.find("/sbin/") == std::string::npos) continue;
-        std::error_code ec;
-        if (std::filesystem::is_regular_file(path, ec)) out.push_back(path);  // follows symlinks
-    }
-    return out;
-}
-
-std::vector<std::uint8_t> read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using testing::libbpf_tools_binaries;
+using testing::read_file;
 
 TEST(ObjectLibbpfTools, EveryEmbeddedObjectParses) {
     const auto binaries = libbpf_tools_binaries();

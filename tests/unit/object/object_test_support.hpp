@@ -6,9 +6,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,6 +20,29 @@
 #include "object/object_spec.hpp"
 
 namespace xbpf::object::testing {
+
+/// Files listed by `dpkg -L libbpf-tools` under an sbin or bin directory (symlinks included: several tools are
+/// links to one binary, e.g. ext4dist -> fsdist). Empty when the package is not installed.
+inline std::vector<std::string> libbpf_tools_binaries() {
+    std::vector<std::string> out;
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen("dpkg -L libbpf-tools 2>/dev/null", "r"), pclose);
+    if (!pipe) return out;
+    char line[4096];
+    while (std::fgets(line, sizeof line, pipe.get()) != nullptr) {
+        std::string path(line);
+        while (!path.empty() && (path.back() == '\n' || path.back() == '\r')) path.pop_back();
+        if (path.find("/bin/") == std::string::npos && path.find("/sbin/") == std::string::npos) continue;
+        std::error_code ec;
+        if (std::filesystem::is_regular_file(path, ec)) out.push_back(path);  // follows symlinks
+    }
+    return out;
+}
+
+/// The whole file (empty if unreadable).
+inline std::vector<std::uint8_t> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 /// Path of a compiled test program: build/tests/programs/<name>.bpf.o.
 inline std::string program_path(const std::string& name) {

@@ -59,6 +59,33 @@ TEST(Program, UnknownHelperIsALoadError) {
     EXPECT_EQ(p.error().where.insn, 0u);
 }
 
+// libbpf's poisoned call for a CO-RE relocation without a target is dead code when guarded (bpf_core_field_exists):
+// it loads, and only reaching it is an error, naming the instruction.
+TEST(Program, CorePoisonedCallFaultsOnlyWhenReached) {
+    const RawInsn prog[] = {raw(0xb7, 0, 0, 0, 7),          // r0 = 7
+                            raw(0x55, 1, 0, 1, 0),          // if r1 != 0 goto +1
+                            raw(0x95),                      // exit
+                            raw(0x85, 0, 0, 0, 0xbad2310),  // call 0xbad2310 (poisoned)
+                            raw(0x95)};                     // exit
+    auto p = Program::load(prog);
+    ASSERT_TRUE(p) << p.error().to_string();
+    RunInput dead;
+    auto r = interpret(*p, dead);
+    ASSERT_TRUE(r) << r.error().to_string();
+    EXPECT_EQ(r->r0, 7u);
+    RunInput live;
+    live.args[0] = 1;
+    for (const bool checked : {true, false}) {
+        RunOptions options;
+        options.checked = checked;
+        auto fault = interpret(*p, live, options);
+        ASSERT_FALSE(fault);
+        EXPECT_EQ(fault.error().code, ErrorCode::kRuntime);
+        EXPECT_EQ(fault.error().where.insn, 3u);
+        EXPECT_NE(fault.error().message.find("CO-RE"), std::string::npos) << fault.error().message;
+    }
+}
+
 TEST(Program, HelpersAreCalledById) {
     HelperTable helpers;
     helpers.add({7, "test_add", add_helper});
