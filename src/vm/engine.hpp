@@ -7,8 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include "isa/opcodes.hpp"
@@ -36,8 +36,8 @@ struct Engine {
 
     /// Memory granted during the run (helper results, global data of tail-call targets); checked mode only.
     std::vector<MemoryRegion> granted;
-    std::unordered_map<std::uint64_t, std::size_t> granted_by_start;  ///< dedup: start -> index in granted
-    std::size_t last_hit = 0;                                         ///< index of the last region an access hit
+    std::map<std::uint64_t, std::size_t> granted_by_start;  ///< start -> index in granted (dedup, lookup by address)
+    std::size_t last_hit = 0;                               ///< index of the last region an access hit
 
     /// bpf_tail_call: the program to switch to once the helper returns, and its context.
     const Program::Impl* tail_target = nullptr;

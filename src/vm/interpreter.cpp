@@ -89,6 +89,14 @@ bool engine_owns(const helpers::Context* self, u64 addr, std::size_t n) {
 bool granted_ok(Engine* e, u64 addr, u64 size, bool write) {
     const std::vector<MemoryRegion>& g = e->granted;
     if (e->last_hit < g.size() && g[e->last_hit].contains(addr, size)) return !write || g[e->last_hit].writable;
+    // The region starting closest below addr (regions rarely overlap; when they do, the scan below decides).
+    if (auto it = e->granted_by_start.upper_bound(addr); it != e->granted_by_start.begin()) {
+        --it;
+        if (g[it->second].contains(addr, size) && (!write || g[it->second].writable)) {
+            e->last_hit = it->second;
+            return true;
+        }
+    }
     for (std::size_t i = g.size(); i-- > 0;)
         if (g[i].contains(addr, size)) {
             e->last_hit = i;
@@ -796,6 +804,9 @@ bad_code:
 
 void Engine::grant(const void* p, std::size_t n, bool writable, const char* name) {
     const u64 start = reinterpret_cast<u64>(p);
+    if (last_hit < granted.size() && granted[last_hit].start == start && granted[last_hit].size >= n &&
+        (granted[last_hit].writable || !writable))
+        return;  // the common repeat: the value the program just used
     if (auto it = granted_by_start.find(start); it != granted_by_start.end()) {
         MemoryRegion& r = granted[it->second];
         if (r.size >= n && (r.writable || !writable)) return;

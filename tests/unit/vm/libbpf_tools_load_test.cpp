@@ -68,7 +68,8 @@ TEST(LibbpfToolsLoad, EveryProgramLoadsOrNamesWhatUserSpaceLacks) {
         }
     }
     std::cout << "libbpf-tools in xbpf: " << loaded << " of " << programs << " programs load\n";
-    for (const auto& [why, n] : failures) std::cout << "  " << n << " not loaded: " << why << "\n    e.g. " << example[why] << "\n";
+    for (const auto& [why, n] : failures)
+        std::cout << "  " << n << " not loaded: " << why << "\n    e.g. " << example[why] << "\n";
     EXPECT_GT(programs, 200u);  // 240 distinct programs in Debian 12's libbpf-tools 0.26
     for (const auto& [why, n] : failures) EXPECT_FALSE(why.starts_with("other")) << n << " programs: " << example[why];
 }
