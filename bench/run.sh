@@ -23,3 +23,14 @@ if [ -x "$bin/xbpf-bench-compute" ]; then
 else
   echo "bench/run.sh: $bin/xbpf-bench-compute not built (Google Benchmark not found: libbenchmark-dev)" >&2
 fi
+
+if [ -x "$bin/xbpf-compare-map-prog" ]; then
+  echo
+  echo "== maps from a program: xbpf vs the kernel (bench/map_prog_compare.cpp)"
+  "$bin/xbpf-compare-map-prog"
+fi
+if [ -x "$bin/xbpf-bench-maps" ]; then
+  echo
+  echo "== maps from the host: Google Benchmark (bench/map_bench.cpp)"
+  "$bin/xbpf-bench-maps" --benchmark_min_time=0.05 "$@"
+fi
