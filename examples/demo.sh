@@ -21,3 +21,16 @@ echo
 echo "The same ISA in the uBPF/bpf_conformance mnemonic syntax, with a bpf-to-bpf call:"
 step "$xbpf" disasm --mnemonic "$here/fib.s"
 step "$xbpf" run "$here/fib.s"
+
+# A C program compiled with clang -O2 -g -target bpf at build time (tests/programs/xdp_parser.bpf.c): parse a UDP
+# packet in XDP, count it by IP protocol in a hash map, run it as the kernel's BPF_PROG_TEST_RUN would.
+object="$(dirname "$xbpf")/tests/programs/xdp_parser.bpf.o"
+if [ -f "$object" ]; then
+  echo
+  echo "A clang-compiled XDP program (tests/programs/xdp_parser.bpf.c) on a UDP packet (examples/udp_packet.bin):"
+  step "$xbpf" prog show "$object"
+  step "$xbpf" disasm -g "$object" --program xdp_parse | sed -n 1,14p
+  echo "       ..."
+  step "$xbpf" run "$object" --data-in "$here/udp_packet.bin" --repeat 1000 --dump-maps
+  echo "(2 is XDP_PASS; key 0x11 = 17 = UDP, counted 1000 times)"
+fi
