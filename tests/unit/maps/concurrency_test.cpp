@@ -120,7 +120,8 @@ TEST(MapConcurrency, LocklessLookupsNeverMissPresentKeys) {
     std::atomic<std::uint64_t> misses{0}, wrong{0}, found{0};
     std::thread writer([&] {
         Rng rng{5};
-        for (int i = 0; i < 300000 / kScale; ++i) {
+        // On until the readers have done some lookups too (they may start late under ASan); bounded.
+        for (int i = 0; i < 300000 / kScale || (found.load() < 1000 && i < 30'000'000); ++i) {
             std::uint32_t k = 100 + rng.next() % 40;  // ...shared by the stable keys and the churning ones
             const std::uint64_t v = k;
             for (auto* map : {m.get(), big.get()}) {
@@ -440,8 +441,11 @@ TEST(MapConcurrency, InnerMapsSwappedUnderRunningPrograms) {
     std::uint32_t zero = 0;
     ASSERT_EQ(outer->set_inner(&zero, make(*tmpl)), 0);
     std::atomic<bool> stop{false};
+    std::atomic<std::uint64_t> runs{0};
     std::thread host([&] {
-        for (int i = 0; i < 2000 / kScale; ++i) {
+        // At least 2000 / kScale swaps, and on until the program threads have run (a slow start under ASan or a
+        // loaded machine must not end the test before they begin); bounded all the same.
+        for (int i = 0; i < 2000 / kScale || (runs.load() < 100 && i < 2'000'000); ++i) {
             if (i % 5 == 0)
                 outer->erase_host(&zero);
             else
@@ -449,7 +453,6 @@ TEST(MapConcurrency, InnerMapsSwappedUnderRunningPrograms) {
         }
         stop = true;
     });
-    std::atomic<std::uint64_t> runs{0};
     run_threads([&](int) {
         std::uint32_t k = 0;
         while (!stop) {

@@ -41,19 +41,26 @@ std::shared_ptr<maps::Map> make(maps::MapType type, std::uint32_t entries) {
 // update key = run number with value = run number * 3. Returns 0.
 std::vector<isa::RawInsn> counting_program() {
     return program({
-        ldx_mem(Size::W, R6, R1, 0),                       // r6 = run number
-        st_mem(Size::W, R10, -4, 0),                       // key 0
-        map_ref(R1, 0), mov64_reg(R2, R10), alu64_imm(Alu::Add, R2, -4),
-        call_helper(1),                                    // r0 = lookup(counter, &0)
+        ldx_mem(Size::W, R6, R1, 0),  // r6 = run number
+        st_mem(Size::W, R10, -4, 0),  // key 0
+        map_ref(R1, 0),
+        mov64_reg(R2, R10),
+        alu64_imm(Alu::Add, R2, -4),
+        call_helper(1),  // r0 = lookup(counter, &0)
         jmp_imm(Jmp::Jeq, R0, 0, 2),
         mov64_imm(R1, 1),
-        atomic_op(Size::DW, Atomic::Add, R0, R1, 0),       // lock *(u64 *)(r0 + 0) += 1
-        stx_mem(Size::W, R10, R6, -8),                     // key = run number
-        mov64_reg(R7, R6), alu64_imm(Alu::Mul, R7, 3),
-        stx_mem(Size::DW, R10, R7, -16),                   // value = run number * 3
-        map_ref(R1, 1), mov64_reg(R2, R10), alu64_imm(Alu::Add, R2, -8),
-        mov64_reg(R3, R10), alu64_imm(Alu::Add, R3, -16), mov64_imm(R4, 0),
-        call_helper(2),                                    // update(seen, &key, &value, BPF_ANY)
+        atomic_op(Size::DW, Atomic::Add, R0, R1, 0),  // lock *(u64 *)(r0 + 0) += 1
+        stx_mem(Size::W, R10, R6, -8),                // key = run number
+        mov64_reg(R7, R6),
+        alu64_imm(Alu::Mul, R7, 3),
+        stx_mem(Size::DW, R10, R7, -16),  // value = run number * 3
+        map_ref(R1, 1),
+        mov64_reg(R2, R10),
+        alu64_imm(Alu::Add, R2, -8),
+        mov64_reg(R3, R10),
+        alu64_imm(Alu::Add, R3, -16),
+        mov64_imm(R4, 0),
+        call_helper(2),  // update(seen, &key, &value, BPF_ANY)
         mov64_imm(R0, 0),
         exit_insn(),
     });
