@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "maps/array_slots.hpp"
 #include "maps/cpu.hpp"
 #include "maps/families.hpp"
 
@@ -15,11 +16,7 @@ namespace {
 constexpr std::uint32_t kArrayCreateFlags = kFNumaNode | kFMmapable | kFAccessMask | kFPreserveElems | kFInnerMap;
 constexpr std::uint32_t kPcpuMinUnitSize = 32 << 10;  // PCPU_MIN_UNIT_SIZE bounds per-CPU values
 
-std::uint32_t read_index(const void* key) {
-    std::uint32_t index;
-    std::memcpy(&index, key, sizeof index);
-    return index;
-}
+using detail::read_u32;
 
 }  // namespace
 
@@ -70,14 +67,14 @@ ArrayMap::ArrayMap(const MapSpec& spec, MapMemory memory, std::size_t cpu_stride
       percpu_(spec.type == MapType::PercpuArray) {}
 
 void* ArrayMap::lookup(const void* key) {
-    const std::uint32_t index = read_index(key);
+    const std::uint32_t index = read_u32(key);
     if (index >= spec().max_entries) return nullptr;
     return value_ptr(index, percpu_ ? current_cpu() : 0);
 }
 
 void* ArrayMap::lookup_percpu(const void* key, std::uint32_t cpu) {
     if (!percpu_) return nullptr;
-    const std::uint32_t index = read_index(key);
+    const std::uint32_t index = read_u32(key);
     if (cpu >= num_possible_cpus() || index >= spec().max_entries) return nullptr;
     return value_ptr(index, cpu);
 }
@@ -85,7 +82,7 @@ void* ArrayMap::lookup_percpu(const void* key, std::uint32_t cpu) {
 int ArrayMap::update(const void* key, const void* value, std::uint64_t flags) {
     // array_map_update_elem, in its order of checks.
     if ((flags & ~kFLock) > kExist) return -EINVAL;
-    const std::uint32_t index = read_index(key);
+    const std::uint32_t index = read_u32(key);
     if (index >= spec().max_entries) return -E2BIG;
     if (flags & kNoExist) return -EEXIST;
     if ((flags & kFLock) && !has_spin_lock()) return -EINVAL;
@@ -96,18 +93,7 @@ int ArrayMap::update(const void* key, const void* value, std::uint64_t flags) {
 int ArrayMap::erase(const void*) { return -EINVAL; }
 
 int ArrayMap::get_next_key(const void* key, void* next_key) {
-    const std::uint32_t index = key ? read_index(key) : UINT32_MAX;
-    const std::uint32_t max = spec().max_entries;
-    std::uint32_t next = 0;
-    if (index >= max) {
-        next = 0;
-    } else if (index == max - 1) {
-        return -ENOENT;
-    } else {
-        next = index + 1;
-    }
-    std::memcpy(next_key, &next, sizeof next);
-    return 0;
+    return detail::array_next_key(key, next_key, spec().max_entries);
 }
 
 long ArrayMap::for_each_elem(const ElemCallback& fn) {
@@ -122,7 +108,7 @@ long ArrayMap::for_each_elem(const ElemCallback& fn) {
 }
 
 int ArrayMap::sys_lookup(const void* key, void* value_out, std::uint64_t flags) {
-    const std::uint32_t index = read_index(key);
+    const std::uint32_t index = read_u32(key);
     if (index >= spec().max_entries) return -ENOENT;
     if (!percpu_) {
         copy_value_out(value_out, value_ptr(index), (flags & kFLock) != 0);
@@ -140,7 +126,7 @@ int ArrayMap::sys_update(const void* key, const void* value, std::uint64_t flags
     if (!percpu_) return update(key, value, flags);
     // bpf_percpu_array_update: copies round_up(value_size, 8) bytes per CPU (copy_map_value_long).
     if (flags > kExist) return -EINVAL;
-    const std::uint32_t index = read_index(key);
+    const std::uint32_t index = read_u32(key);
     if (index >= spec().max_entries) return -E2BIG;
     if (flags == kNoExist) return -EEXIST;
     const auto* in = static_cast<const std::byte*>(value);

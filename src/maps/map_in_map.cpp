@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "maps/array_slots.hpp"
 #include "maps/families.hpp"
 #include "maps/rcu.hpp"
 
@@ -16,11 +17,7 @@ std::atomic_ref<std::uintptr_t> slot_ref(void* slot) {
     return std::atomic_ref<std::uintptr_t>(*static_cast<std::uintptr_t*>(slot));
 }
 
-std::uint32_t read_u32(const void* p) {
-    std::uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-}
+using detail::read_u32;
 
 }  // namespace
 

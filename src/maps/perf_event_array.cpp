@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "maps/array_slots.hpp"
 #include "maps/cpu.hpp"
 #include "maps/families.hpp"
 #include "maps/rcu.hpp"
@@ -15,11 +16,7 @@
 namespace xbpf::maps {
 namespace {
 
-std::uint32_t read_index(const void* key) {
-    std::uint32_t i;
-    std::memcpy(&i, key, 4);
-    return i;
-}
+using detail::read_u32;
 
 }  // namespace
 
@@ -231,34 +228,13 @@ void* PerfEventArrayMap::lookup(const void*) { return nullptr; }  // programs ca
 int PerfEventArrayMap::update(const void*, const void*, std::uint64_t) { return -EINVAL; }
 
 int PerfEventArrayMap::erase(const void* key) {
-    const std::uint32_t index = read_index(key);
+    const std::uint32_t index = read_u32(key);
     if (index >= spec().max_entries) return -E2BIG;
-    std::shared_ptr<Buffer> old;
-    {
-        std::lock_guard lock(owners_mu_);
-        slot(index).store(nullptr, std::memory_order_release);
-        if (auto it = owners_.find(index); it != owners_.end()) {
-            old = std::move(it->second);
-            owners_.erase(it);
-        }
-    }
-    if (!old) return -ENOENT;
-    rcu_retire(std::move(old));
-    return 0;
+    return detail::erase_owned_slot(slot(index), owners_mu_, owners_, index);
 }
 
 int PerfEventArrayMap::get_next_key(const void* key, void* next_key) {
-    const std::uint32_t index = key ? read_index(key) : UINT32_MAX;
-    const std::uint32_t max = spec().max_entries;
-    std::uint32_t next = 0;
-    if (index >= max)
-        next = 0;
-    else if (index == max - 1)
-        return -ENOENT;
-    else
-        next = index + 1;
-    std::memcpy(next_key, &next, 4);
-    return 0;
+    return detail::array_next_key(key, next_key, spec().max_entries);
 }
 
 // The syscall stores perf event fds, which xbpf does not have (open_buffer instead), and cannot read them back.
@@ -266,7 +242,7 @@ int PerfEventArrayMap::sys_lookup(const void*, void*, std::uint64_t) { return -k
 
 int PerfEventArrayMap::sys_update(const void* key, const void*, std::uint64_t flags) {
     if (flags != kAny) return -EINVAL;
-    if (read_index(key) >= spec().max_entries) return -E2BIG;
+    if (read_u32(key) >= spec().max_entries) return -E2BIG;
     return -EBADF;  // no perf event fd can be valid here
 }
 

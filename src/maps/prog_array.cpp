@@ -3,17 +3,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "maps/array_slots.hpp"
 #include "maps/families.hpp"
 #include "maps/rcu.hpp"
 
 namespace xbpf::maps {
 namespace {
 
-std::uint32_t read_u32(const void* p) {
-    std::uint32_t v;
-    std::memcpy(&v, p, 4);
-    return v;
-}
+using detail::read_u32;
 
 }  // namespace
 
@@ -64,32 +61,11 @@ int ProgArrayMap::update(const void*, const void*, std::uint64_t) { return -EINV
 int ProgArrayMap::erase(const void* key) {
     const std::uint32_t index = read_u32(key);
     if (index >= spec().max_entries) return -E2BIG;
-    std::shared_ptr<TailCallTarget> old;
-    {
-        std::lock_guard lock(mu_);
-        slot(index).store(nullptr, std::memory_order_release);
-        if (auto it = owners_.find(index); it != owners_.end()) {
-            old = std::move(it->second);
-            owners_.erase(it);
-        }
-    }
-    if (!old) return -ENOENT;
-    rcu_retire(std::move(old));
-    return 0;
+    return detail::erase_owned_slot(slot(index), mu_, owners_, index);
 }
 
 int ProgArrayMap::get_next_key(const void* key, void* next_key) {
-    const std::uint32_t index = key ? read_u32(key) : UINT32_MAX;
-    const std::uint32_t max = spec().max_entries;
-    std::uint32_t next = 0;
-    if (index >= max)
-        next = 0;
-    else if (index == max - 1)
-        return -ENOENT;
-    else
-        next = index + 1;
-    std::memcpy(next_key, &next, 4);
-    return 0;
+    return detail::array_next_key(key, next_key, spec().max_entries);
 }
 
 int ProgArrayMap::sys_lookup(const void* key, void* value_out, std::uint64_t) {

@@ -6,29 +6,8 @@ xbpf=$1
 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; shift; printf '     %s\n' "$@"; }
-
-# expect_ok NAME PATTERN CMD...: exit 0 and stdout matches PATTERN (grep -E)
-expect_ok() {
-  local name=$1 pattern=$2; shift 2
-  local out err rc
-  out=$("$@" 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
-  if [ $rc -eq 0 ] && grep -Eq -- "$pattern" <<<"$out"; then ok "$name"
-  else bad "$name" "exit $rc" "stdout: $out" "stderr: $err" "wanted: $pattern"; fi
-}
-
-# expect_fail NAME PATTERN CMD...: non-zero exit, nothing on stdout, stderr matches PATTERN
-expect_fail() {
-  local name=$1 pattern=$2; shift 2
-  local out err rc
-  out=$("$@" 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
-  if [ $rc -ne 0 ] && [ -z "$out" ] && grep -Eq -- "$pattern" <<<"$err"; then ok "$name"
-  else bad "$name" "exit $rc" "stdout: $out" "stderr: $err" "wanted on stderr: $pattern"; fi
-}
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 # ---- good input ----
 expect_ok "run checksum example" '^Return value: 47201 \(0xb861\)' \
@@ -80,5 +59,4 @@ printf '\x7fELF\x02\x01\x01\x00' >"$tmp/x.o"
 expect_fail "a truncated ELF object gives the parser's error" 'too short for an ELF header' "$xbpf" run "$tmp/x.o"
 expect_fail "missing --mem file" 'nope\.bin: cannot open' "$xbpf" run "$src/examples/fib.s" --mem "$tmp/nope.bin"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

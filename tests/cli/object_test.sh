@@ -10,31 +10,8 @@ build=$3
 objs=$build/tests/programs
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; shift; printf '     %s\n' "$@"; }
-check() { local name=$1; shift; if "$@"; then ok "$name"; else bad "$name" "command: $*"; fi; }
-
-# expect_ok NAME PATTERN CMD...: exit 0 and stdout matches PATTERN (grep -E)
-expect_ok() {
-  local name=$1 pattern=$2; shift 2
-  local out err rc
-  out=$("$@" 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
-  if [ $rc -eq 0 ] && grep -Eq -- "$pattern" <<<"$out"; then ok "$name"
-  else bad "$name" "exit $rc" "stdout: ${out:0:2000}" "stderr: $err" "wanted: $pattern"; fi
-}
-
-# expect_fail NAME PATTERN CMD...: non-zero exit, nothing on stdout, exactly one line on stderr matching PATTERN
-expect_fail() {
-  local name=$1 pattern=$2; shift 2
-  local out err rc
-  out=$("$@" 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
-  if [ $rc -ne 0 ] && [ -z "$out" ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -Eq -- "$pattern" <<<"$err"; then
-    ok "$name"
-  else bad "$name" "exit $rc" "stdout: $out" "stderr: $err" "wanted one stderr line: $pattern"; fi
-}
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 # json_check NAME PYTHON_ASSERTION CMD...: the command's stdout is JSON (bound to j) and the assertion holds
 json_check() {
@@ -242,5 +219,4 @@ else bad "prog: no subcommand" "exit $rc" "$(cat "$tmp/err")"; fi
 expect_ok "disasm of raw bytes unchanged" '^      22:	95 00 00 00 00 00 00 00	exit$' "$xbpf" disasm "$tmp/ck.bin"
 expect_ok "disasm of standard input" '^       0:	b7 00 00 00 00 00 00 00	r0 = 0$' bash -c "'$xbpf' disasm - <'$tmp/ck.bin'"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

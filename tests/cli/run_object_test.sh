@@ -8,30 +8,8 @@ build=$3
 objs=$build/tests/programs
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; shift; printf '     %s\n' "$@"; }
-
-# expect_ok NAME PATTERN CMD...: exit 0 and stdout matches PATTERN (grep -E)
-expect_ok() {
-  local name=$1 pattern=$2; shift 2
-  local out err rc
-  out=$("$@" 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
-  if [ $rc -eq 0 ] && grep -Eq -- "$pattern" <<<"$out"; then ok "$name"
-  else bad "$name" "exit $rc" "stdout: $out" "stderr: $err" "wanted: $pattern"; fi
-}
-
-# expect_fail NAME PATTERN CMD...: non-zero exit, nothing on stdout, one line on stderr matching PATTERN
-expect_fail() {
-  local name=$1 pattern=$2; shift 2
-  local out err rc
-  out=$("$@" 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
-  if [ $rc -ne 0 ] && [ -z "$out" ] && [ "$(wc -l <"$tmp/err")" -le 1 ] && grep -Eq -- "$pattern" <<<"$err"; then
-    ok "$name"
-  else bad "$name" "exit $rc" "stdout: $out" "stderr: $err" "wanted on stderr: $pattern"; fi
-}
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 if [ ! -f "$objs/xdp_parser.bpf.o" ]; then
   echo "tests/programs were not built (clang missing?): skipping"
@@ -122,5 +100,4 @@ expect_fail "missing --data-in file" 'nope\.bin: cannot open' \
 expect_ok "assembly still runs as before" '^Return value: 47201 \(0xb861\)' \
   "$xbpf" run "$src/examples/checksum.s" --mem "$src/examples/ipv4_header.bin"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -25,7 +25,7 @@ int asm_main(int argc, char** argv) {
                    "(libbpf's naming gives the program type; .text holds sub-programs only)")
         ->capture_default_str();
     app.add_option("--name", elf_input.name, "with --elf: the program's global function symbol")->capture_default_str();
-    CLI11_PARSE(app, argc, argv);
+    if (const int rc = cli::parse_args(app, argc, argv); rc >= 0) return rc;
 
     if (!elf && (app.count("--section") > 0 || app.count("--name") > 0)) {
         std::fprintf(stderr, "xbpf asm: --section and --name need --elf\n");

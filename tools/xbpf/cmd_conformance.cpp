@@ -22,7 +22,7 @@ int conformance_main(int argc, char** argv) {
     app.add_option("MEMORY", memory_hex, "the program's memory as hex bytes (space-separated)");
     app.add_option("--engine", engine, "execution engine")->check(CLI::IsMember({"interp"}));
     app.allow_extras();  // runners may pass options meant for other plugins
-    CLI11_PARSE(app, argc, argv);
+    if (const int rc = cli::parse_args(app, argc, argv); rc >= 0) return rc;
 
     const std::string program_hex((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
     auto program_bytes = parse_hex_bytes(program_hex);

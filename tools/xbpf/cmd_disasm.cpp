@@ -133,7 +133,7 @@ int disasm_main(int argc, char** argv) {
     app.add_option("--program", program, "ELF object: only the program with this name")->excludes(section_opt);
     app.add_flag("-g,-S,--source", source,
                  "ELF object: interleave the source lines recorded in the BTF line info (as llvm-objdump -S)");
-    CLI11_PARSE(app, argc, argv);
+    if (const int rc = cli::parse_args(app, argc, argv); rc >= 0) return rc;
 
     auto bytes = read_file(input);
     if (!bytes) return report("disasm", bytes.error());

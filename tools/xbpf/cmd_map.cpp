@@ -402,7 +402,7 @@ int map_main(int argc, char** argv) {
         sub->add_flag("-j,--json", json, "JSON output, an array of objects (bpftool -j)");
         sub->add_flag("-p,--pretty", pretty, "indented JSON (bpftool -p)");
     }
-    CLI11_PARSE(app, argc, argv);
+    if (const int rc = cli::parse_args(app, argc, argv); rc >= 0) return rc;
     return dump("map", path, json || pretty, pretty);
 }
 

@@ -109,7 +109,7 @@ int prog_main(int argc, char** argv) {
         sub->add_flag("-j,--json", json, "JSON output, an array of objects (bpftool -j)");
         sub->add_flag("-p,--pretty", pretty, "indented JSON (bpftool -p)");
     }
-    CLI11_PARSE(app, argc, argv);
+    if (const int rc = cli::parse_args(app, argc, argv); rc >= 0) return rc;
     return show(path, json || pretty, pretty);
 }
 

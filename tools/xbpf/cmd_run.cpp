@@ -170,7 +170,7 @@ int run_main(int argc, char** argv) {
     app.add_option("--budget", obj_args.budget, "instruction budget per run (the program is stopped past it)")
         ->check(CLI::PositiveNumber);
     app.add_flag("-j,--json", json, "print JSON");
-    CLI11_PARSE(app, argc, argv);
+    if (const int rc = cli::parse_args(app, argc, argv); rc >= 0) return rc;
 
     auto bytes = read_file(input);
     if (!bytes) return report("run", bytes.error());

@@ -7,10 +7,25 @@
 #include <iterator>
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "isa/assembler.hpp"
 
 namespace xbpf::cli {
+
+int parse_args(CLI::App& app, int argc, char** argv) {
+    try {
+        app.parse(argc, argv);
+        return -1;
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "%s: %s (see --help)\n", app.get_name().c_str(), e.what());
+        return 2;
+    }
+}
 
 Result<std::vector<std::uint8_t>> read_file(const std::string& path) {
     if (path == "-") {

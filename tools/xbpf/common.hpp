@@ -11,7 +11,15 @@
 #include "isa/instruction.hpp"
 #include "object/object_spec.hpp"
 
+namespace CLI {
+class App;
+}
+
 namespace xbpf::cli {
+
+/// Parses argv with CLI11: -1 when parsing succeeded and the command goes on; otherwise the exit status to return
+/// at once (0 after --help; 2 for a bad option, reported as one line "xbpf <cmd>: <problem> (see --help)").
+int parse_args(CLI::App& app, int argc, char** argv);
 
 /// One subcommand: its name, one-line summary and entry point (argv[0] is the subcommand name).
 struct Command {

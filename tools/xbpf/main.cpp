@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstring>
 #include <span>
+#include <string>
 
 #include "common.hpp"
 
@@ -53,7 +54,8 @@ int main(int argc, char** argv) {
     }
     for (const Command& c : kCommands)
         if (std::strcmp(name, c.name) == 0) return c.main(argc - 1, argv + 1);
-    std::fprintf(stderr, "xbpf: unknown command '%s'\n", name);
-    usage(stderr);
+    std::string names;
+    for (const Command& c : kCommands) names += std::string(names.empty() ? "" : ", ") + c.name;
+    std::fprintf(stderr, "xbpf: unknown command '%s' (commands: %s)\n", name, names.c_str());
     return 2;
 }
