@@ -1,7 +1,5 @@
 #include "maps/perf_event_array.hpp"
 
-#include <poll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <bit>
@@ -38,14 +36,9 @@ MakeResult make_perf_event_array(const MapSpec& spec) {
 
 PerfEventArrayMap::PerfEventArrayMap(const MapSpec& spec, MapMemory slots) : Map(spec), slots_(std::move(slots)) {}
 
-int PerfEventArrayMap::init() {
-    event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    return event_fd_ < 0 ? -errno : 0;
-}
+int PerfEventArrayMap::init() { return notifier_.init(); }
 
-PerfEventArrayMap::~PerfEventArrayMap() {
-    if (event_fd_ >= 0) ::close(event_fd_);
-}
+PerfEventArrayMap::~PerfEventArrayMap() = default;
 
 int PerfEventArrayMap::open_buffer(std::uint32_t index, std::uint32_t cpu, std::size_t pages) {
     if (index >= spec().max_entries) return -E2BIG;
@@ -146,24 +139,9 @@ int PerfEventArrayMap::output(std::uint64_t flags, const void* data, std::uint64
     return 0;
 }
 
-void PerfEventArrayMap::signal() {
-    if (!signaled_.exchange(true, std::memory_order_acq_rel)) {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] const ssize_t n = ::write(event_fd_, &one, sizeof one);
-    }
-    std::shared_ptr<const std::function<void()>> cb;
-    {
-        std::lock_guard lock(callback_mu_);
-        cb = callback_;
-    }
-    if (cb && *cb) (*cb)();
-}
+void PerfEventArrayMap::signal() { notifier_.signal(); }
 
-void PerfEventArrayMap::set_wakeup_callback(std::function<void()> fn) {
-    auto cb = std::make_shared<const std::function<void()>>(std::move(fn));
-    std::lock_guard lock(callback_mu_);
-    callback_ = std::move(cb);
-}
+void PerfEventArrayMap::set_wakeup_callback(std::function<void()> fn) { notifier_.set_callback(std::move(fn)); }
 
 int PerfEventArrayMap::consume(const SampleCallback& sample, const LostCallback& lost) {
     std::lock_guard consumer(consumer_mu_);
@@ -213,15 +191,7 @@ int PerfEventArrayMap::consume(const SampleCallback& sample, const LostCallback&
 }
 
 int PerfEventArrayMap::poll(const SampleCallback& sample, const LostCallback& lost, int timeout_ms) {
-    if (const int n = consume(sample, lost); n != 0) return n;
-    std::uint64_t drained;
-    signaled_.store(false, std::memory_order_seq_cst);
-    while (::read(event_fd_, &drained, sizeof drained) > 0) {
-    }
-    if (const int n = consume(sample, lost); n != 0) return n;
-    pollfd pfd{event_fd_, POLLIN, 0};
-    if (::poll(&pfd, 1, timeout_ms) < 0) return errno == EINTR ? 0 : -errno;
-    return consume(sample, lost);
+    return notifier_.poll([&] { return consume(sample, lost); }, timeout_ms);
 }
 
 void* PerfEventArrayMap::lookup(const void*) { return nullptr; }  // programs cannot look up (-EOPNOTSUPP)

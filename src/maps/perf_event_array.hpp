@@ -25,6 +25,7 @@
 #include "maps/lock.hpp"
 #include "maps/map.hpp"
 #include "maps/memory.hpp"
+#include "maps/notifier.hpp"
 
 namespace xbpf::maps {
 
@@ -63,7 +64,7 @@ class PerfEventArrayMap final : public Map {
     int consume(const SampleCallback& sample, const LostCallback& lost = {});
     /// consume(), waiting up to timeout_ms (-1: forever) for a signal first when nothing is available.
     int poll(const SampleCallback& sample, const LostCallback& lost, int timeout_ms);
-    [[nodiscard]] int notify_fd() const { return event_fd_; }
+    [[nodiscard]] int notify_fd() const { return notifier_.fd(); }
     /// Called after each sample on the producer's thread (short, non-blocking).
     void set_wakeup_callback(std::function<void()> fn);
 
@@ -98,10 +99,7 @@ class PerfEventArrayMap final : public Map {
     std::map<std::uint32_t, std::shared_ptr<Buffer>> owners_;  // guarded by owners_mu_; replaced ones go via RCU
     std::mutex consumer_mu_;
     std::vector<std::byte> scratch_;  // guarded by consumer_mu_
-    int event_fd_ = -1;
-    std::atomic<bool> signaled_{false};
-    std::mutex callback_mu_;
-    std::shared_ptr<const std::function<void()>> callback_;
+    Notifier notifier_;
 };
 
 }  // namespace xbpf::maps

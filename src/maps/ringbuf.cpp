@@ -1,7 +1,5 @@
 #include "maps/ringbuf.hpp"
 
-#include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -69,14 +67,11 @@ int RingbufMap::init() {
     if (!ok) return -ENOMEM;
     RingbufMap* self = this;
     std::memcpy(base_, &self, sizeof self);
-    event_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (event_fd_ < 0) return -errno;
-    return 0;
+    return notifier_.init();
 }
 
 RingbufMap::~RingbufMap() {
     if (base_) ::munmap(base_, mapping_size_);
-    if (event_fd_ >= 0) ::close(event_fd_);
 }
 
 void* RingbufMap::reserve(std::uint64_t size, std::uint64_t flags) {
@@ -164,24 +159,9 @@ std::uint64_t RingbufMap::query(std::uint64_t flags) const {
     }
 }
 
-void RingbufMap::wake() {
-    if (!signaled_.exchange(true, std::memory_order_acq_rel)) {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] const ssize_t n = ::write(event_fd_, &one, sizeof one);
-    }
-    std::shared_ptr<const std::function<void()>> cb;
-    {
-        std::lock_guard lock(callback_mu_);
-        cb = callback_;
-    }
-    if (cb && *cb) (*cb)();
-}
+void RingbufMap::wake() { notifier_.signal(); }
 
-void RingbufMap::set_wakeup_callback(std::function<void()> fn) {
-    auto cb = std::make_shared<const std::function<void()>>(std::move(fn));
-    std::lock_guard lock(callback_mu_);
-    callback_ = std::move(cb);
-}
+void RingbufMap::set_wakeup_callback(std::function<void()> fn) { notifier_.set_callback(std::move(fn)); }
 
 int RingbufMap::consume(const RecordCallback& fn) {
     std::lock_guard lock(consumer_mu_);
@@ -212,17 +192,7 @@ int RingbufMap::consume(const RecordCallback& fn) {
 }
 
 int RingbufMap::poll(const RecordCallback& fn, int timeout_ms) {
-    if (const int n = consume(fn); n != 0) return n;
-    // Arm: clear the signal, then look again so that a wake-up racing with the first consume is not lost.
-    std::uint64_t drained;
-    signaled_.store(false, std::memory_order_seq_cst);
-    while (::read(event_fd_, &drained, sizeof drained) > 0) {
-    }
-    if (const int n = consume(fn); n != 0) return n;
-    pollfd pfd{event_fd_, POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, timeout_ms);
-    if (ready < 0) return errno == EINTR ? 0 : -errno;
-    return consume(fn);
+    return notifier_.poll([&] { return consume(fn); }, timeout_ms);
 }
 
 // Element operations do not exist for ring buffers (-ENOTSUPP, as ringbuf_map_*_elem).

@@ -21,6 +21,7 @@
 
 #include "maps/lock.hpp"
 #include "maps/map.hpp"
+#include "maps/notifier.hpp"
 
 namespace xbpf::maps {
 
@@ -76,7 +77,7 @@ class RingbufMap final : public Map {
     /// consume(), but waits up to timeout_ms (-1: forever) for a wake-up first when nothing is available.
     int poll(const RecordCallback& fn, int timeout_ms);
     /// An eventfd that becomes readable on wake-up.
-    [[nodiscard]] int notify_fd() const { return event_fd_; }
+    [[nodiscard]] int notify_fd() const { return notifier_.fd(); }
     /// Called on each wake-up, on the producer's thread (replaces the previous callback; empty to remove).
     void set_wakeup_callback(std::function<void()> fn);
     /// Data size in bytes (max_entries).
@@ -99,15 +100,12 @@ class RingbufMap final : public Map {
     std::size_t meta_size_ = 0;
     std::size_t mapping_size_ = 0;
     std::uint64_t mask_;
-    int event_fd_ = -1;
+    Notifier notifier_;
     FutexLock producer_lock_;
     std::uint64_t pending_pos_ = 0;  // guarded by producer_lock_
     alignas(64) std::atomic<std::uint64_t> consumer_pos_{0};
     alignas(64) std::atomic<std::uint64_t> producer_pos_{0};
-    alignas(64) std::atomic<bool> signaled_{false};
     std::mutex consumer_mu_;
-    std::mutex callback_mu_;
-    std::shared_ptr<const std::function<void()>> callback_;  // read under callback_mu_, called outside it
 };
 
 }  // namespace xbpf::maps
