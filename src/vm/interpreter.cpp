@@ -9,6 +9,7 @@
 // requires natural alignment for atomics, bounds the instruction count, and reports violations naming the
 // instruction. Unchecked mode trusts the program (a verifier accepted it); only the call depth stays checked,
 // since it protects the interpreter's own frame array.
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -73,15 +74,12 @@ void grant_unchecked(helpers::Context*, const void*, std::size_t, bool) {}
 // counts). Used by bpf_probe_read_kernel* and the printf helpers, never by the interpreter's own access checks.
 bool engine_owns(const helpers::Context* self, u64 addr, std::size_t n) {
     const Engine* e = static_cast<const Engine*>(self->engine);
-    const auto inside = [&](u64 start, u64 size) { return addr >= start && n <= size && addr - start <= size - n; };
-    if (inside(e->stack_top - kStackBytes, kStackBytes)) return true;
-    for (const MemoryRegion& r : e->input->regions)
-        if (inside(r.start, r.size)) return true;
-    for (const MemoryRegion& r : e->cur->data_regions)
-        if (inside(r.start, r.size)) return true;
-    for (const MemoryRegion& r : e->granted)
-        if (inside(r.start, r.size)) return true;
-    return false;
+    const auto any_contains = [&](const std::vector<MemoryRegion>& regions) {
+        return std::ranges::any_of(regions, [&](const MemoryRegion& r) { return r.contains(addr, n); });
+    };
+    const MemoryRegion stack{e->stack_top - kStackBytes, kStackBytes, true, "stack"};
+    return stack.contains(addr, n) || any_contains(e->input->regions) || any_contains(e->cur->data_regions) ||
+           any_contains(e->granted);
 }
 
 // Checked mode: is [addr, addr + size) inside memory granted during the run? The region hit last is tried first,

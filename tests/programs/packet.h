@@ -1,5 +1,5 @@
 /* Packet headers for the test programs (the kernel's layouts, declared here so no kernel headers beyond
- * <linux/bpf.h> are needed). Used by the parsers and rewriters (parse.bpf.c, skb.bpf.c). */
+ * <linux/bpf.h> are needed). Used by the parsers and rewriters (xdp_parser.bpf.c, parse.bpf.c, skb.bpf.c). */
 #pragma once
 
 #include "common.h"

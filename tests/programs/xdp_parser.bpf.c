@@ -1,53 +1,6 @@
 // A packet parser (xdp): Ethernet, optional VLAN, IPv4/IPv6, TCP/UDP; counts packets per IP protocol in a BTF hash
 // map and drops UDP packets to port 9 (discard).
-#include "common.h"
-
-#define ETH_P_IP 0x0800
-#define ETH_P_IPV6 0x86DD
-#define ETH_P_8021Q 0x8100
-#define IPPROTO_TCP 6
-#define IPPROTO_UDP 17
-
-struct ethhdr {
-    unsigned char h_dest[6];
-    unsigned char h_source[6];
-    __be16 h_proto;
-};
-
-struct vlanhdr {
-    __be16 tci;
-    __be16 proto;
-};
-
-struct iphdr {
-    __u8 ihl : 4, version : 4;
-    __u8 tos;
-    __be16 tot_len;
-    __be16 id;
-    __be16 frag_off;
-    __u8 ttl;
-    __u8 protocol;
-    __sum16 check;
-    __be32 saddr;
-    __be32 daddr;
-};
-
-struct ipv6hdr {
-    __u8 priority : 4, version : 4;
-    __u8 flow_lbl[3];
-    __be16 payload_len;
-    __u8 nexthdr;
-    __u8 hop_limit;
-    __u8 saddr[16];
-    __u8 daddr[16];
-};
-
-struct udphdr {
-    __be16 source;
-    __be16 dest;
-    __be16 len;
-    __sum16 check;
-};
+#include "packet.h"
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);

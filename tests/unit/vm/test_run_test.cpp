@@ -612,6 +612,31 @@ TEST(TestRun, XdpMatchesTheKernel) {
     }
 }
 
+/// Runs the same program with `data` and context `ctx` in the kernel (prog_fd) and in xbpf: both accept or both
+/// refuse the context, and on success retval, data_out and ctx_out are identical.
+template <class Ctx>
+void expect_ctx_run_like_kernel(int prog_fd, const LoadedProgram& prog, const std::vector<std::uint8_t>& data,
+                                const Ctx& ctx, const char* what) {
+    Ctx kctx = ctx;
+    Ctx kout{};
+    std::vector<std::uint8_t> kdata(data.size() + 64);
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data.data(), .data_out = kdata.data(),
+                .data_size_in = static_cast<__u32>(data.size()), .data_size_out = static_cast<__u32>(kdata.size()),
+                .ctx_in = &kctx, .ctx_out = &kout, .ctx_size_in = sizeof(kctx), .ctx_size_out = sizeof(kout));
+    const int kerr = bpf_prog_test_run_opts(prog_fd, &opts);
+    TestRunInput in;
+    in.data_in = data;
+    in.ctx_in = bytes_of(ctx);
+    auto x = test_run(prog, in);
+    ASSERT_EQ(kerr == 0, x.has_value()) << what << ": kernel " << kerr << ", xbpf "
+                                        << (x ? std::string("ok") : x.error().to_string());
+    if (!x) return;
+    EXPECT_EQ(x->retval, opts.retval) << what;
+    kdata.resize(opts.data_size_out);
+    EXPECT_EQ(x->data_out, kdata) << what;
+    EXPECT_EQ(x->ctx_out, bytes_of(kout)) << what;
+}
+
 TEST(TestRun, XdpCtxInRulesMatchTheKernel) {
     std::string why;
     if (!kernel::available(&why)) GTEST_SKIP() << why;
@@ -709,26 +734,7 @@ TEST(TestRun, XdpCtxInRulesMatchTheKernel) {
                                      .rx_queue_index = 1,
                                      .egress_ifindex = 0}},
     };
-    for (const Case& c : cases) {
-        xdp_md kctx = c.md;
-        xdp_md kout{};
-        std::vector<std::uint8_t> kdata(data.size() + 64);
-        LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data.data(), .data_out = kdata.data(),
-                    .data_size_in = static_cast<__u32>(data.size()), .data_size_out = static_cast<__u32>(kdata.size()),
-                    .ctx_in = &kctx, .ctx_out = &kout, .ctx_size_in = sizeof(kctx), .ctx_size_out = sizeof(kout));
-        const int kerr = bpf_prog_test_run_opts(fd->get(), &opts);
-        TestRunInput in;
-        in.data_in = data;
-        in.ctx_in = bytes_of(c.md);
-        auto x = test_run(*prog, in);
-        ASSERT_EQ(kerr == 0, x.has_value())
-            << c.what << ": kernel " << kerr << ", xbpf " << (x ? std::string("ok") : x.error().to_string());
-        if (!x) continue;
-        EXPECT_EQ(x->retval, opts.retval) << c.what;
-        kdata.resize(opts.data_size_out);
-        EXPECT_EQ(x->data_out, kdata) << c.what;
-        EXPECT_EQ(x->ctx_out, bytes_of(kout)) << c.what;
-    }
+    for (const Case& c : cases) expect_ctx_run_like_kernel(fd->get(), *prog, data, c.md, c.what);
 }
 
 TEST(TestRun, SkbCtxInMatchesTheKernel) {
@@ -767,26 +773,7 @@ TEST(TestRun, SkbCtxInMatchesTheKernel) {
     cases[4].skb.ifindex = 99;
     cases[5].what = "wire_len below the length";
     cases[5].skb.wire_len = 10;
-    for (const Case& c : cases) {
-        __sk_buff kctx = c.skb;
-        __sk_buff kout{};
-        std::vector<std::uint8_t> kdata(data.size() + 64);
-        LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data.data(), .data_out = kdata.data(),
-                    .data_size_in = static_cast<__u32>(data.size()), .data_size_out = static_cast<__u32>(kdata.size()),
-                    .ctx_in = &kctx, .ctx_out = &kout, .ctx_size_in = sizeof(kctx), .ctx_size_out = sizeof(kout));
-        const int kerr = bpf_prog_test_run_opts(fd->get(), &opts);
-        TestRunInput in;
-        in.data_in = data;
-        in.ctx_in = bytes_of(c.skb);
-        auto x = test_run(*prog, in);
-        ASSERT_EQ(kerr == 0, x.has_value())
-            << c.what << ": kernel " << kerr << ", xbpf " << (x ? std::string("ok") : x.error().to_string());
-        if (!x) continue;
-        EXPECT_EQ(x->retval, opts.retval) << c.what;
-        kdata.resize(opts.data_size_out);
-        EXPECT_EQ(x->data_out, kdata) << c.what;
-        EXPECT_EQ(x->ctx_out, bytes_of(kout)) << c.what;
-    }
+    for (const Case& c : cases) expect_ctx_run_like_kernel(fd->get(), *prog, data, c.skb, c.what);
 }
 
 }  // namespace
