@@ -20,6 +20,7 @@ enum class ErrorCode : std::uint8_t {
     kUnsupported,         ///< valid, but not implemented by this back end
     kNotFound,            ///< a named thing (helper, program, label) does not exist
     kKernel,              ///< the Linux bpf() syscall refused
+    kVerify,              ///< the verifier rejected a program (it may be unsafe)
 };
 
 /// Where an error happened. Every field is optional; to_string() prints only the known ones.

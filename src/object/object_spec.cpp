@@ -193,6 +193,11 @@ Result<ObjectSpec> parse(std::span<const std::uint8_t> bytes, std::string file) 
 }  // namespace
 }  // namespace detail
 
+bool license_is_gpl_compatible(std::string_view license) {
+    return license == "GPL" || license == "GPL v2" || license == "GPL and additional rights" ||
+           license == "Dual BSD/GPL" || license == "Dual MIT/GPL" || license == "Dual MPL/GPL";
+}
+
 const LineInfo* ProgramSpec::line_at(std::size_t insn) const {
     const LineInfo* best = nullptr;
     for (const LineInfo& li : line_info) {

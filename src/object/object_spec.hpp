@@ -58,6 +58,8 @@ enum class ProgramType : std::uint32_t {
 
 /// Kernel name of a program type ("xdp", "socket_filter", ...), as bpftool prints it; "unknown" otherwise.
 std::string_view program_type_name(ProgramType type);
+/// The program type called `name` (as program_type_name prints it), or nullopt.
+std::optional<ProgramType> program_type_from_name(std::string_view name);
 
 /// Expected attach types, numbered as enum bpf_attach_type in include/uapi/linux/bpf.h. `None` (0 in the
 /// kernel, BPF_CGROUP_INET_INGRESS) is what libbpf passes for program types that have no attach type.
@@ -308,6 +310,10 @@ struct ObjectSpec {
 /// the offset in the section the message names; to_string(): "prog.o: offset 24: section '.relxdp': ...".
 /// Valid but unsupported input (big-endian, RELA) gives kUnsupported.
 Result<ObjectSpec> parse_object(std::span<const std::uint8_t> elf_bytes, std::string name);
+
+/// The kernel's license_is_gpl_compatible(): "GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
+/// "Dual MIT/GPL", "Dual MPL/GPL".
+bool license_is_gpl_compatible(std::string_view license);
 
 /// Read and parse an object file.
 Result<ObjectSpec> parse_object_file(const std::string& path);

@@ -167,6 +167,14 @@ std::string_view program_type_name(ProgramType type) {
     return "unknown";
 }
 
+std::optional<ProgramType> program_type_from_name(std::string_view name) {
+    for (std::uint32_t t = 0; t <= static_cast<std::uint32_t>(ProgramType::Netfilter); ++t) {
+        auto type = static_cast<ProgramType>(t);
+        if (program_type_name(type) == name) return type;
+    }
+    return std::nullopt;
+}
+
 std::string_view core_reloc_kind_name(CoreRelocKind kind) {
     switch (kind) {
         case CoreRelocKind::FieldByteOffset: return "byte_off";

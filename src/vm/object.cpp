@@ -60,10 +60,50 @@ void fill_kconfig(const object::ObjectSpec& spec, std::vector<std::uint8_t>& val
     }
 }
 
+/// The verifier's options for `ps`, with `frozen(i)` giving the contents of read-only map i as programs see it.
+template <class Frozen>
+verifier::VerifyOptions verify_options(const object::ObjectSpec& s, const object::ProgramSpec& ps,
+                                       const LoadOptions& options, Frozen&& frozen) {
+    verifier::VerifyOptions vo = verifier::options_for(s, ps);
+    vo.privileged = !options.unprivileged;
+    vo.log = options.verifier_log;
+    for (std::size_t i = 0; i < vo.maps.size(); ++i) {
+        if (!(s.maps[i].flags & maps::kFRdonlyProg) || s.maps[i].type != maps::MapType::Array) continue;
+        vo.maps[i].frozen_value = frozen(i);
+    }
+    return vo;
+}
+
+/// The initial value of global data map i as the loader writes it (.kconfig filled in).
+std::vector<std::uint8_t> initial_value(const object::ObjectSpec& s, std::size_t i) {
+    std::vector<std::uint8_t> initial =
+        i < s.map_initial_data.size() ? s.map_initial_data[i] : std::vector<std::uint8_t>{};
+    const object::MapInfo* info = i < s.map_info.size() ? &s.map_info[i] : nullptr;
+    if (info && info->origin == object::MapOrigin::Kconfig) {
+        initial.resize(s.maps[i].value_size, 0);
+        fill_kconfig(s, initial);
+    }
+    if (!initial.empty()) initial.resize(s.maps[i].value_size, 0);
+    return initial;
+}
+
 }  // namespace
 
-LoadedProgram::LoadedProgram(const object::ProgramSpec* spec, Program program, std::uint32_t id)
-    : spec_(spec), program_(std::move(program)), id_(id) {}
+Result<std::vector<ProgramVerdict>> verify_object(const object::ObjectSpec& original, const LoadOptions& options) {
+    auto relocated = relocate_core(original, options);
+    if (!relocated) return std::unexpected(relocated.error());
+    const object::ObjectSpec& s = *relocated ? **relocated : original;
+    std::vector<ProgramVerdict> out;
+    for (const object::ProgramSpec& ps : s.programs) {
+        auto vo = verify_options(s, ps, options, [&](std::size_t i) { return initial_value(s, i); });
+        out.push_back(ProgramVerdict{ps.name, ps.section, ps.type, verifier::verify(ps.insns, vo)});
+    }
+    return out;
+}
+
+LoadedProgram::LoadedProgram(const object::ProgramSpec* spec, Program program, std::uint32_t id,
+                             std::optional<verifier::VerifyReport> report)
+    : spec_(spec), program_(std::move(program)), id_(id), report_(std::move(report)) {}
 
 Object::~Object() {
     // Like closing the last user reference of a prog_array in the kernel (bpf_fd_array_map_clear): empty the
@@ -106,14 +146,8 @@ Result<std::unique_ptr<Object>> Object::load(object::ObjectSpec spec, const Load
         if (!created) return std::unexpected(created.error());
         std::shared_ptr<maps::Map> m = std::move(*created);
         const object::MapInfo* info = i < s.map_info.size() ? &s.map_info[i] : nullptr;
-        std::vector<std::uint8_t> initial =
-            i < s.map_initial_data.size() ? s.map_initial_data[i] : std::vector<std::uint8_t>{};
-        if (info && info->origin == object::MapOrigin::Kconfig) {
-            initial.resize(ms.value_size, 0);
-            fill_kconfig(s, initial);
-        }
+        std::vector<std::uint8_t> initial = initial_value(s, i);
         if (!initial.empty()) {
-            initial.resize(ms.value_size, 0);
             const std::uint32_t zero = 0;
             if (const int err = m->update_host(&zero, initial.data(), maps::kAny); err != 0)
                 return make_error(
@@ -160,8 +194,26 @@ Result<std::unique_ptr<Object>> Object::load(object::ObjectSpec spec, const Load
             err.message = fmt::format("program '{}': {}", ps.name, err.message);
             return std::unexpected(std::move(err));
         }
+        std::optional<verifier::VerifyReport> report;
+        if (options.verify != LoadOptions::Verify::Off) {
+            // Read-only maps as the program will see them (frozen after their initial data was written).
+            auto vo = verify_options(s, ps, options, [&](std::size_t i) {
+                const auto& m = obj->maps_[i];
+                std::vector<std::uint8_t> value(m->spec().value_size);
+                const std::uint32_t zero = 0;
+                if (m->lookup_copy(&zero, value.data()) != 0) value.clear();
+                return value;
+            });
+            report = verifier::verify(ps.insns, vo);
+            if (!report->accepted && options.verify == LoadOptions::Verify::Required) {
+                const verifier::Finding& f = report->findings.front();
+                Error err{ErrorCode::kVerify, fmt::format("program '{}': verifier: {}", ps.name, f.to_string()),
+                          at_insn(f.insn)};
+                return std::unexpected(std::move(err));
+            }
+        }
         obj->programs_.push_back(
-            std::make_shared<LoadedProgram>(&ps, std::move(*program), next_program_id.fetch_add(1)));
+            std::make_shared<LoadedProgram>(&ps, std::move(*program), next_program_id.fetch_add(1), std::move(report)));
     }
 
     // Static slots: `.values = { [i] = &prog_or_map }`.

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include "maps/prog_array.hpp"
 #include "object/core.hpp"
 #include "object/object_spec.hpp"
+#include "verifier/verifier.hpp"
 #include "vm/vm.hpp"
 
 namespace xbpf::vm {
@@ -27,6 +29,14 @@ struct LoadOptions {
     /// The BTF that CO-RE relocations resolve against; null means the running kernel's (/sys/kernel/btf/vmlinux)
     /// when it exists, else the object's own BTF (each local type resolves to itself: the compiled values).
     const object::CoreTarget* core_target = nullptr;
+    /// What the verifier decides: Off (programs run only in the checked interpreter), Required (a rejected program
+    /// fails the load, as in the kernel), or Report (every program loads; each keeps its verdict, for tools).
+    enum class Verify : std::uint8_t { Off, Required, Report };
+    Verify verify = Verify::Required;
+    /// Verify as an unprivileged user would be (no pointer leaks, no uninitialised stack reads).
+    bool unprivileged = false;
+    /// Keep the verifier's kernel-style log in each report.
+    bool verifier_log = false;
 };
 
 /// Every helper xbpf implements (src/helpers) plus those the VM implements itself (bpf_tail_call, bpf_loop,
@@ -42,14 +52,20 @@ class LoadedProgram final : public maps::TailCallTarget {
     [[nodiscard]] const Program& program() const { return program_; }
     [[nodiscard]] std::uint32_t prog_type() const override { return static_cast<std::uint32_t>(spec_->type); }
     [[nodiscard]] std::uint32_t prog_id() const override { return id_; }
+    /// The verifier's report, when the program was verified (LoadOptions::verify is not Off).
+    [[nodiscard]] const std::optional<verifier::VerifyReport>& verification() const { return report_; }
+    /// True if the verifier accepted the program: it may run unchecked.
+    [[nodiscard]] bool verified() const { return report_ && report_->accepted; }
 
     /// Use Object::load. Public for std::make_shared.
-    LoadedProgram(const object::ProgramSpec* spec, Program program, std::uint32_t id);
+    LoadedProgram(const object::ProgramSpec* spec, Program program, std::uint32_t id,
+                  std::optional<verifier::VerifyReport> report = std::nullopt);
 
   private:
     const object::ProgramSpec* spec_;
     Program program_;
     std::uint32_t id_;
+    std::optional<verifier::VerifyReport> report_;
 };
 
 /// Maps and programs of one object, alive together.
@@ -81,6 +97,19 @@ class Object {
     std::vector<std::shared_ptr<maps::Map>> maps_;
     std::vector<std::shared_ptr<LoadedProgram>> programs_;
 };
+
+/// One program's verdict from verify_object.
+struct ProgramVerdict {
+    std::string name;
+    std::string section;
+    object::ProgramType type = object::ProgramType::Unspec;
+    verifier::VerifyReport report;
+};
+
+/// Verifies every program of `spec` the way Object::load would (CO-RE relocations applied as LoadOptions says,
+/// `.rodata` and `.kconfig` contents known), without creating any map: objects whose maps xbpf cannot create
+/// (cgroup_array) still get verdicts. LoadOptions::verify is ignored.
+Result<std::vector<ProgramVerdict>> verify_object(const object::ObjectSpec& spec, const LoadOptions& options = {});
 
 /// BPF_PROG_TEST_RUN's input (union bpf_attr.test), as `bpftool prog run` takes it.
 struct TestRunInput {

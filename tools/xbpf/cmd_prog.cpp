@@ -40,7 +40,7 @@ nlohmann::ordered_json program_json(const object::ObjectSpec& spec, const object
     j["known_section"] = p.known_section;
     j["attach_target"] = p.attach_target;
     j["sleepable"] = (p.prog_flags & object::kProgFlagSleepable) != 0;
-    j["gpl_compatible"] = license_is_gpl_compatible(spec.license);
+    j["gpl_compatible"] = object::license_is_gpl_compatible(spec.license);
     j["license"] = spec.license;
     j["insns"] = p.insns.size();
     j["bytes_xlated"] = p.insns.size() * sizeof(isa::RawInsn);
@@ -59,7 +59,7 @@ std::string program_text(const object::ObjectSpec& spec, const object::ProgramSp
     // bpftool: "12: xdp  name xdp_prog  tag ...  gpl" then tab-indented detail lines.
     std::string out =
         fmt::format("{}: {}  name {}  section {}", index, object::program_type_name(p.type), p.name, p.section);
-    if (license_is_gpl_compatible(spec.license)) out += "  gpl";
+    if (object::license_is_gpl_compatible(spec.license)) out += "  gpl";
     if ((p.prog_flags & object::kProgFlagSleepable) != 0) out += "  sleepable";
     out += '\n';
     if (!p.attach_target.empty()) out += fmt::format("\tattach_target {}\n", p.attach_target);

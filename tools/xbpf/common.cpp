@@ -190,9 +190,4 @@ std::string bpftool_hex(std::span<const std::uint8_t> bytes) {
     return out;
 }
 
-bool license_is_gpl_compatible(std::string_view license) {
-    return license == "GPL" || license == "GPL v2" || license == "GPL and additional rights" ||
-           license == "Dual BSD/GPL" || license == "Dual MIT/GPL" || license == "Dual MPL/GPL";
-}
-
 }  // namespace xbpf::cli

@@ -55,10 +55,6 @@ Result<object::ObjectSpec> load_object_file(const std::string& path);
 /// every 16th.
 std::string bpftool_hex(std::span<const std::uint8_t> bytes);
 
-/// The kernel's license_is_gpl_compatible(): "GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
-/// "Dual MIT/GPL", "Dual MPL/GPL".
-bool license_is_gpl_compatible(std::string_view license);
-
 /// Prints "xbpf <cmd>: <error>" on one line to stderr and returns the exit status to use (1).
 int report(const char* command, const Error& error);
 

@@ -13,6 +13,7 @@ int run_main(int argc, char** argv);
 int conformance_main(int argc, char** argv);
 int prog_main(int argc, char** argv);
 int map_main(int argc, char** argv);
+int verify_main(int argc, char** argv);
 }  // namespace xbpf::cli
 
 namespace {
@@ -22,6 +23,8 @@ using xbpf::cli::Command;
 constexpr Command kCommands[] = {
     {"asm", "assemble eBPF assembly (pseudo-C or mnemonic syntax) into instruction bytes", xbpf::cli::asm_main},
     {"disasm", "disassemble instruction bytes as llvm-objdump does", xbpf::cli::disasm_main},
+    {"verify", "verify programs (object, assembly or raw bytes): accept, or explain the first unsafe instruction",
+     xbpf::cli::verify_main},
     {"run", "run a program (assembly or raw bytes) and print its return value and run time", xbpf::cli::run_main},
     {"prog", "show the programs of a BPF ELF object (bpftool prog show layout)", xbpf::cli::prog_main},
     {"map", "show the maps of a BPF ELF object and their initial contents (bpftool map dump layout)",

@@ -28,6 +28,11 @@ std::string reason(const Error& e) {
         return "CO-RE relocation this kernel's BTF cannot satisfy (libbpf poisons it the same way)";
     if (m.find("unknown helper") != std::string::npos) return "helper xbpf does not implement";
     if (m.find("(cgroup_array)") != std::string::npos) return "cgroup_array map (no cgroups in user space)";
+    if (e.code == ErrorCode::kVerify &&
+        m.find(fmt::format("unknown#{}", object::kCorePoisonHelper)) != std::string::npos)
+        return "verifier: reaches a CO-RE relocation this kernel's BTF cannot satisfy (the kernel rejects it too)";
+    if (e.code == ErrorCode::kVerify && m.find("invalid mem access 'scalar'") != std::string::npos)
+        return "verifier: dereferences a kernel (BTF) pointer argument, not tracked yet";
     return "other: " + m;
 }
 
