@@ -17,13 +17,15 @@ tail:
     r5 = *(u8 *)(r1 + 0)    ; odd trailing byte, padded with zero
     r5 <<= 8
     r0 += r5
-fold:
+fold:                       ; two folds bring a sum of 16-bit words (below 2^32) into 16 bits
     r4 = r0
     r4 >>= 16
-    if r4 == 0 goto done
     r0 &= 0xffff
     r0 += r4
-    goto fold
+    r4 = r0
+    r4 >>= 16
+    r0 &= 0xffff
+    r0 += r4
 done:
     r0 ^= 0xffff            ; one's complement
     exit

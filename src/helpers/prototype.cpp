@@ -48,6 +48,8 @@ constexpr Prototype kPrototypes[] = {
     {27, "get_stackid", R::Integer, {kCtx, kMap, kAnything}, true, false},
     {28, "csum_diff", R::Integer, {kMemReadOrNull, kSizeOrZero, kMemReadOrNull, kSizeOrZero, kAnything}, false, true},
     {35, "get_current_task", R::Integer, {}, true, false},
+    // Known to the verifier only: it needs a cgroup_array map, which xbpf cannot create (no cgroups in user space).
+    {37, "current_task_under_cgroup", R::Integer, {kMap, kAnything}, false, false},
     {42, "get_numa_node_id", R::Integer, {}, false, false},
     {44, "xdp_adjust_head", R::Integer, {kCtx, kAnything}, false, false},
     {45, "probe_read_str", R::Integer, {kMemWrite, kSizeOrZero, kAnything}, true, false},

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -14,6 +15,30 @@
 
 namespace xbpf::kernel {
 namespace {
+
+/// The vmlinux BTF id a tracing or LSM program attaches to, found by name as libbpf's find_kernel_btf_id does
+/// ("btf_trace_<tp>" typedefs for tp_btf, "bpf_lsm_<hook>" and "bpf_iter_<target>" functions, the function itself
+/// for fentry/fexit/fmod_ret); 0 when the program needs none or the name is not in the kernel's BTF.
+std::uint32_t kernel_attach_btf_id(const object::ProgramSpec& prog) {
+    using object::AttachType;
+    if (prog.type != object::ProgramType::Tracing && prog.type != object::ProgramType::Lsm) return 0;
+    static struct btf* vmlinux = btf__load_vmlinux_btf();
+    if (vmlinux == nullptr || libbpf_get_error(vmlinux) != 0 || prog.attach_target.empty()) return 0;
+    std::string name = prog.attach_target;
+    __u32 kind = BTF_KIND_FUNC;
+    switch (prog.expected_attach_type) {
+        case AttachType::TraceRawTp:
+            name = "btf_trace_" + name;
+            kind = BTF_KIND_TYPEDEF;
+            break;
+        case AttachType::LsmMac:
+        case AttachType::LsmCgroup: name = "bpf_lsm_" + name; break;
+        case AttachType::TraceIter: name = "bpf_iter_" + name; break;
+        default: break;
+    }
+    const int id = btf__find_by_name_kind(vmlinux, name.c_str(), kind);
+    return id > 0 ? static_cast<std::uint32_t>(id) : 0;
+}
 
 constexpr std::uint8_t kOpLddw = 0x18;
 constexpr std::uint8_t kPseudoMapFd = 1;        // BPF_PSEUDO_MAP_FD
@@ -134,11 +159,8 @@ Result<std::unique_ptr<Object>> Object::load(const object::ObjectSpec& spec) {
                                                                   maps::map_type_name(m.type), std::strerror(-rc)));
             const auto origin = s.map_info[i].origin;
             if (origin == object::MapOrigin::GlobalData || origin == object::MapOrigin::Kconfig) {
-                std::vector<std::uint8_t> value(m.value_size, 0);
-                if (i < s.map_initial_data.size()) {
-                    const auto& init = s.map_initial_data[i];
-                    std::copy_n(init.begin(), std::min(init.size(), value.size()), value.begin());
-                }
+                std::vector<std::uint8_t> value = object::map_initial_value(s, i);
+                value.resize(m.value_size, 0);
                 const std::uint32_t zero = 0;
                 if (const int rc = map_update(obj->maps_[i], &zero, value.data()))
                     return make_error(ErrorCode::kKernel,
@@ -154,6 +176,7 @@ Result<std::unique_ptr<Object>> Object::load(const object::ObjectSpec& spec) {
 
     // 3. Programs.
     obj->programs_.resize(s.programs.size());
+    obj->load_ns_.resize(s.programs.size());
     for (std::size_t p = 0; p < s.programs.size(); ++p) {
         const object::ProgramSpec& prog = s.programs[p];
         std::vector<isa::RawInsn> insns = prog.insns;
@@ -182,9 +205,11 @@ Result<std::unique_ptr<Object>> Object::load(const object::ObjectSpec& spec) {
         }
 
         const std::string license = s.license.empty() ? std::string("GPL") : s.license;
+        const std::uint32_t attach_btf_id = kernel_attach_btf_id(prog);
         auto attempt = [&](bool with_btf, std::string* log) {
             LIBBPF_OPTS(bpf_prog_load_opts, opts);
             opts.expected_attach_type = static_cast<enum bpf_attach_type>(prog.expected_attach_type);
+            opts.attach_btf_id = attach_btf_id;
             opts.prog_flags = prog.prog_flags;
             opts.kern_version = s.kernel_version;
             if (with_btf && obj->btf_fd_ >= 0) {
@@ -215,7 +240,10 @@ Result<std::unique_ptr<Object>> Object::load(const object::ObjectSpec& spec) {
             return fd;
         };
 
+        const auto start = std::chrono::steady_clock::now();
         int fd = attempt(true, nullptr);
+        obj->load_ns_[p] = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());
         if (fd < 0) {
             // Run it again with the verifier log for the message.
             std::string log;
@@ -261,6 +289,12 @@ int Object::prog_fd(std::string_view name) const {
     for (std::size_t i = 0; i < spec_.programs.size(); ++i)
         if (spec_.programs[i].name == name) return programs_[i].get();
     return -1;
+}
+
+std::uint64_t Object::prog_load_ns(std::string_view name) const {
+    for (std::size_t i = 0; i < spec_.programs.size(); ++i)
+        if (spec_.programs[i].name == name) return load_ns_[i];
+    return 0;
 }
 
 Result<vm::TestRunOutput> Object::test_run(std::string_view program, const vm::TestRunInput& input) const {

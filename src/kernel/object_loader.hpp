@@ -57,6 +57,9 @@ class Object {
     [[nodiscard]] int map_fd(std::string_view name) const;
     /// The fd of the program called `name`, or -1.
     [[nodiscard]] int prog_fd(std::string_view name) const;
+    /// Wall time of the BPF_PROG_LOAD that loaded the program called `name` (verification, JIT and BTF checks; the
+    /// first attempt, without a log), in ns; 0 if there is no such program.
+    [[nodiscard]] std::uint64_t prog_load_ns(std::string_view name) const;
     /// True when the object's BTF was accepted (func_info/line_info were passed with the programs).
     [[nodiscard]] bool has_btf() const { return btf_fd_ >= 0; }
 
@@ -68,8 +71,9 @@ class Object {
     Object() = default;
     object::ObjectSpec spec_;
     int btf_fd_ = -1;
-    std::vector<MapFd> maps_;       // parallel to spec_.maps
-    std::vector<ProgFd> programs_;  // parallel to spec_.programs
+    std::vector<MapFd> maps_;             // parallel to spec_.maps
+    std::vector<ProgFd> programs_;        // parallel to spec_.programs
+    std::vector<std::uint64_t> load_ns_;  // parallel to spec_.programs
 };
 
 }  // namespace xbpf::kernel

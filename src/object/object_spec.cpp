@@ -5,6 +5,9 @@
 #include <bpf/btf.h>
 #include <fmt/format.h>
 #include <gelf.h>
+#include <sys/utsname.h>
+#include <algorithm>
+#include <cstdio>
 
 #include <cctype>
 #include <cerrno>
@@ -192,6 +195,38 @@ Result<ObjectSpec> parse(std::span<const std::uint8_t> bytes, std::string file) 
 
 }  // namespace
 }  // namespace detail
+
+namespace {
+
+/// KERNEL_VERSION(a, b, c) of the running kernel (uname), as libbpf's get_kernel_version; 0 if unreadable.
+std::uint32_t running_kernel_version() {
+    utsname u{};
+    if (uname(&u) != 0) return 0;
+    unsigned a = 0, b = 0, c = 0;
+    if (std::sscanf(u.release, "%u.%u.%u", &a, &b, &c) < 2) return 0;
+    return (a << 16) + (b << 8) + (c > 255 ? 255 : c);
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> map_initial_value(const ObjectSpec& spec, std::size_t index) {
+    std::vector<std::uint8_t> value =
+        index < spec.map_initial_data.size() ? spec.map_initial_data[index] : std::vector<std::uint8_t>{};
+    const MapInfo* info = index < spec.map_info.size() ? &spec.map_info[index] : nullptr;
+    if (info && info->origin == MapOrigin::Kconfig) {
+        value.resize(spec.maps[index].value_size, 0);
+        for (const ExternSpec& ext : spec.externs) {
+            if (ext.kind != ExternSpec::Kind::Kconfig) continue;
+            if (ext.offset > value.size() || value.size() - ext.offset < ext.size) continue;
+            std::uint64_t v = 0;
+            if (ext.name == "LINUX_KERNEL_VERSION") v = running_kernel_version();
+            std::memset(value.data() + ext.offset, 0, ext.size);
+            std::memcpy(value.data() + ext.offset, &v, std::min<std::size_t>(ext.size, sizeof(v)));
+        }
+    }
+    if (!value.empty()) value.resize(spec.maps[index].value_size, 0);
+    return value;
+}
 
 bool license_is_gpl_compatible(std::string_view license) {
     return license == "GPL" || license == "GPL v2" || license == "GPL and additional rights" ||

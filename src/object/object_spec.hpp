@@ -305,6 +305,12 @@ struct ObjectSpec {
     [[nodiscard]] const ProgramSpec* find_program(std::string_view name) const;
 };
 
+/// The value a loader writes at key 0 of map `index` before programs load, as libbpf does: global data as
+/// compiled (padded to value_size), the `.kconfig` map with its externs filled in (LINUX_KERNEL_VERSION from
+/// uname; every other extern, CONFIG_* included, reads as zero: there is no kernel configuration to consult);
+/// empty for maps without initial data.
+std::vector<std::uint8_t> map_initial_value(const ObjectSpec& spec, std::size_t index);
+
 /// Parse an ELF object held in memory. `name` is the file name (used for the object name, global data map names
 /// and error locations). Malformed input gives ErrorCode::kParse with `where.file` = `name`, `where.byte_offset` =
 /// the offset in the section the message names; to_string(): "prog.o: offset 24: section '.relxdp': ...".

@@ -9,6 +9,7 @@ VerifyOptions options_for(const object::ObjectSpec& object, const object::Progra
     o.attach = program.expected_attach_type;
     o.gpl_compatible = object::license_is_gpl_compatible(object.license);
     o.spec = &program;
+    o.attach_target = program.attach_target;
     o.maps.reserve(object.maps.size());
     for (std::size_t i = 0; i < object.maps.size(); ++i) {
         MapInfo info{object.maps[i], {}};

@@ -16,6 +16,8 @@
 #include "maps/map.hpp"
 #include "object/object_spec.hpp"
 
+struct btf;
+
 namespace xbpf::verifier {
 
 /// A map as the verifier sees it: its shape, and for read-only (frozen) maps their contents, which make loads
@@ -46,6 +48,11 @@ struct VerifyOptions {
     bool log = false;
     /// Source information for messages: line info and function names (may be null).
     const object::ProgramSpec* spec = nullptr;
+    /// Tracing and LSM programs: the traced function, tracepoint or hook ("do_unlinkat", "sched_switch"), whose
+    /// prototype in the kernel's BTF types the context's arguments.
+    std::string attach_target;
+    /// The kernel BTF those types come from; null: the running kernel's (/sys/kernel/btf/vmlinux).
+    const struct btf* kernel_btf = nullptr;
 };
 
 /// Why and where a program was rejected.
@@ -71,6 +78,8 @@ struct InsnFacts {
     bool divisor_not_minus1 = false;  ///< sdiv/smod: the divisor is never -1
     /// Memory access through a pointer of a single kind on every path: 0 unknown/mixed, else the RegKind value.
     std::uint8_t mem_kind = 0;
+    /// A load through a kernel (BTF) pointer on some path: it must run as a probe read that tolerates faults.
+    bool probe_mem = false;
 };
 
 /// The verdict.

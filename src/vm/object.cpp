@@ -3,8 +3,6 @@
 // program against the map table and the helpers, then fill static prog_array and map-in-map slots.
 #include "vm/object.hpp"
 
-#include <sys/utsname.h>
-
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -19,15 +17,6 @@ namespace xbpf::vm {
 namespace {
 
 std::atomic<std::uint32_t> next_program_id{1};
-
-/// KERNEL_VERSION(a, b, c) of the running kernel (uname), as libbpf's get_kernel_version; 0 if unreadable.
-std::uint32_t running_kernel_version() {
-    utsname u{};
-    if (uname(&u) != 0) return 0;
-    unsigned a = 0, b = 0, c = 0;
-    if (std::sscanf(u.release, "%u.%u.%u", &a, &b, &c) < 2) return 0;
-    return (a << 16) + (b << 8) + (c > 255 ? 255 : c);
-}
 
 /// The spec with its CO-RE relocations applied (LoadOptions::core_target, else the kernel's BTF, else the object's
 /// own), or nullopt when no program has any.
@@ -47,19 +36,6 @@ Result<std::optional<object::ObjectSpec>> relocate_core(const object::ObjectSpec
     return apply(object::CoreTarget(spec.btf));
 }
 
-/// Writes the known .kconfig externs into the .kconfig map's initial value: LINUX_KERNEL_VERSION; every other
-/// extern (CONFIG_*, weak or not) reads as zero (xbpf has no kernel configuration to consult).
-void fill_kconfig(const object::ObjectSpec& spec, std::vector<std::uint8_t>& value) {
-    for (const object::ExternSpec& ext : spec.externs) {
-        if (ext.kind != object::ExternSpec::Kind::Kconfig) continue;
-        if (ext.offset > value.size() || value.size() - ext.offset < ext.size) continue;
-        std::uint64_t v = 0;
-        if (ext.name == "LINUX_KERNEL_VERSION") v = running_kernel_version();
-        std::memset(value.data() + ext.offset, 0, ext.size);
-        std::memcpy(value.data() + ext.offset, &v, std::min<std::size_t>(ext.size, sizeof(v)));
-    }
-}
-
 /// The verifier's options for `ps`, with `frozen(i)` giving the contents of read-only map i as programs see it.
 template <class Frozen>
 verifier::VerifyOptions verify_options(const object::ObjectSpec& s, const object::ProgramSpec& ps,
@@ -74,19 +50,6 @@ verifier::VerifyOptions verify_options(const object::ObjectSpec& s, const object
     return vo;
 }
 
-/// The initial value of global data map i as the loader writes it (.kconfig filled in).
-std::vector<std::uint8_t> initial_value(const object::ObjectSpec& s, std::size_t i) {
-    std::vector<std::uint8_t> initial =
-        i < s.map_initial_data.size() ? s.map_initial_data[i] : std::vector<std::uint8_t>{};
-    const object::MapInfo* info = i < s.map_info.size() ? &s.map_info[i] : nullptr;
-    if (info && info->origin == object::MapOrigin::Kconfig) {
-        initial.resize(s.maps[i].value_size, 0);
-        fill_kconfig(s, initial);
-    }
-    if (!initial.empty()) initial.resize(s.maps[i].value_size, 0);
-    return initial;
-}
-
 }  // namespace
 
 Result<std::vector<ProgramVerdict>> verify_object(const object::ObjectSpec& original, const LoadOptions& options) {
@@ -95,7 +58,7 @@ Result<std::vector<ProgramVerdict>> verify_object(const object::ObjectSpec& orig
     const object::ObjectSpec& s = *relocated ? **relocated : original;
     std::vector<ProgramVerdict> out;
     for (const object::ProgramSpec& ps : s.programs) {
-        auto vo = verify_options(s, ps, options, [&](std::size_t i) { return initial_value(s, i); });
+        auto vo = verify_options(s, ps, options, [&](std::size_t i) { return object::map_initial_value(s, i); });
         out.push_back(ProgramVerdict{ps.name, ps.section, ps.type, verifier::verify(ps.insns, vo)});
     }
     return out;
@@ -104,6 +67,13 @@ Result<std::vector<ProgramVerdict>> verify_object(const object::ObjectSpec& orig
 LoadedProgram::LoadedProgram(const object::ProgramSpec* spec, Program program, std::uint32_t id,
                              std::optional<verifier::VerifyReport> report)
     : spec_(spec), program_(std::move(program)), id_(id), report_(std::move(report)) {}
+
+bool LoadedProgram::runs_unchecked() const {
+    if (!verified()) return false;
+    for (const auto& f : report_->facts)
+        if (f.probe_mem) return false;
+    return true;
+}
 
 Object::~Object() {
     // Like closing the last user reference of a prog_array in the kernel (bpf_fd_array_map_clear): empty the
@@ -146,7 +116,7 @@ Result<std::unique_ptr<Object>> Object::load(object::ObjectSpec spec, const Load
         if (!created) return std::unexpected(created.error());
         std::shared_ptr<maps::Map> m = std::move(*created);
         const object::MapInfo* info = i < s.map_info.size() ? &s.map_info[i] : nullptr;
-        std::vector<std::uint8_t> initial = initial_value(s, i);
+        std::vector<std::uint8_t> initial = object::map_initial_value(s, i);
         if (!initial.empty()) {
             const std::uint32_t zero = 0;
             if (const int err = m->update_host(&zero, initial.data(), maps::kAny); err != 0)

@@ -54,8 +54,11 @@ class LoadedProgram final : public maps::TailCallTarget {
     [[nodiscard]] std::uint32_t prog_id() const override { return id_; }
     /// The verifier's report, when the program was verified (LoadOptions::verify is not Off).
     [[nodiscard]] const std::optional<verifier::VerifyReport>& verification() const { return report_; }
-    /// True if the verifier accepted the program: it may run unchecked.
+    /// True if the verifier accepted the program.
     [[nodiscard]] bool verified() const { return report_ && report_->accepted; }
+    /// True if the program may run in the unchecked interpreter: verified, and without loads through kernel (BTF)
+    /// pointers, which must stay checked because user space has no fault-tolerant probe read for them.
+    [[nodiscard]] bool runs_unchecked() const;
 
     /// Use Object::load. Public for std::make_shared.
     LoadedProgram(const object::ProgramSpec* spec, Program program, std::uint32_t id,

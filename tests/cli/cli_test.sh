@@ -17,9 +17,13 @@ expect_ok "run --repeat" 'duration \(average\): [0-9]+ns' \
   "$xbpf" run "$src/examples/checksum.s" --mem "$src/examples/ipv4_header.bin" --repeat 1000
 
 json=$("$xbpf" run "$src/examples/checksum.s" --mem "$src/examples/ipv4_header.bin" -j 2>&1)
-if python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["retval"]==47201 and j["duration_ns"]>=0 and j["insns"]==98' "$json"; then
+if python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["retval"]==47201 and j["duration_ns"]>=0 and j["verified"]' "$json"; then
   ok "run -j prints JSON with retval and duration_ns"
 else bad "run -j prints JSON with retval and duration_ns" "$json"; fi
+json=$("$xbpf" run "$src/examples/checksum.s" --mem "$src/examples/ipv4_header.bin" -j --no-verify 2>&1)
+if python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["retval"]==47201 and j["insns"]==97 and not j["verified"]' "$json"; then
+  ok "run -j --no-verify counts the instructions of the checked run"
+else bad "run -j --no-verify counts the instructions of the checked run" "$json"; fi
 
 "$xbpf" asm "$src/examples/checksum.s" -o "$tmp/a.bin" && "$xbpf" disasm "$tmp/a.bin" >"$tmp/a.txt" &&
   "$xbpf" asm "$tmp/a.txt" -o "$tmp/b.bin"
@@ -28,7 +32,7 @@ if cmp -s "$tmp/a.bin" "$tmp/b.bin"; then ok "asm(disasm(x)) == x (pseudo-C)"; e
 if cmp -s "$tmp/a.bin" "$tmp/c.bin"; then ok "asm(disasm --mnemonic(x)) == x"; else bad "asm(disasm --mnemonic(x)) == x"; fi
 expect_ok "run raw bytes" '^Return value: 47201 ' "$xbpf" run "$tmp/a.bin" --mem "$src/examples/ipv4_header.bin"
 expect_ok "asm prints hex slots" '^b7 00 00 00 00 00 00 00$' "$xbpf" asm "$src/examples/checksum.s"
-expect_ok "disasm layout" '^      22:	95 00 00 00 00 00 00 00	exit$' "$xbpf" disasm "$tmp/a.bin"
+expect_ok "disasm layout" '^      24:	95 00 00 00 00 00 00 00	exit$' "$xbpf" disasm "$tmp/a.bin"
 
 expect_ok "conformance-plugin: r0 in hex" '^2a$' \
   bash -c "echo 'b7 00 00 00 2a 00 00 00 95 00 00 00 00 00 00 00' | '$xbpf' conformance-plugin"
@@ -50,8 +54,29 @@ expect_ok "disasm still lists a program that would not load" 'goto \+5' "$xbpf" 
 printf 'r0 = 1\nr11 = 2\nexit\n' >"$tmp/badreg.s"
 expect_fail "assembly error names file, line and column" 'badreg\.s:2:1: .*r11' "$xbpf" asm "$tmp/badreg.s"
 printf 'r0 = 0\nloop:\ngoto loop\nexit\n' >"$tmp/loop.s"
-expect_fail "infinite loop stops at the budget" 'insn 1: instruction budget of 1000 exhausted' \
-  "$xbpf" run "$tmp/loop.s" --budget 1000
+expect_fail "infinite loop stops at the budget (unverified)" 'insn 1: instruction budget of 1000 exhausted' \
+  "$xbpf" run "$tmp/loop.s" --budget 1000 --no-verify
+expect_fail "run verifies first: unreachable code" 'insn 2: unreachable insn 2 \(rejected by the verifier' \
+  "$xbpf" run "$tmp/loop.s"
+printf 'r0 = 0\nloop:\nr0 += 1\ngoto loop\n' >"$tmp/loop2.s"
+expect_fail "run verifies first: a loop the verifier cannot bound" 'BPF program is too large' \
+  "$xbpf" run "$tmp/loop2.s"
+expect_ok "verified runs say so" 'verified$' "$xbpf" run "$src/examples/fib.s"
+expect_ok "unverified runs are checked" 'instructions: 547 \(checked\)$' "$xbpf" run "$src/examples/fib.s" --no-verify
+
+# xbpf verify
+expect_ok "verify an assembly program" 'fib\.s: accepted \(processed [0-9]+ insns' "$xbpf" verify "$src/examples/fib.s"
+expect_ok "verify a raw memory program with its size" 'accepted' "$xbpf" verify "$src/examples/checksum.s" --mem-size 20
+printf 'r0 = *(u32 *)(r1 + 0)\nexit\n' >"$tmp/oob.s"
+expect_reject "verify rejects an access past the memory" 'insn 0: invalid access to memory, mem_size=0 off=0 size=4' \
+  "$xbpf" verify "$tmp/oob.s"
+printf 'r0 = r2\nexit\n' >"$tmp/uninit.s"
+expect_reject "verify names an uninitialised register" 'insn 0: R2 !read_ok' "$xbpf" verify "$tmp/uninit.s" --type xdp
+expect_fail "verify: unknown program type" "unknown program type 'nope'" "$xbpf" verify "$src/examples/fib.s" --type nope
+json=$("$xbpf" verify "$tmp/oob.s" -j 2>&1)
+if echo "$json" | grep -q '"accepted": false' && echo "$json" | grep -q '"insn": 0'; then
+  ok "verify -j gives the verdict and the finding"
+else bad "verify -j gives the verdict and the finding" "$json"; fi
 expect_fail "bad flag" 'unknown-flag|not expected|extra' "$xbpf" run "$src/examples/fib.s" --unknown-flag
 expect_fail "bad engine" 'engine' "$xbpf" run "$src/examples/fib.s" --engine nope
 expect_fail "unknown command" "unknown command 'frobnicate'" "$xbpf" frobnicate

@@ -27,6 +27,15 @@ expect_fail() {
   else bad "$name" "exit $rc" "stdout: $out" "stderr: $err" "wanted one stderr line: $pattern"; fi
 }
 
+# expect_reject NAME PATTERN CMD...: exit status 1 (a verdict, not an error) with PATTERN on stdout
+expect_reject() {
+  local name=$1 pattern=$2; shift 2
+  local out err rc
+  out=$("$@" 2>"$tmp/err"); rc=$?; err=$(cat "$tmp/err")
+  if [ $rc -eq 1 ] && grep -Eq -- "$pattern" <<<"$out"; then ok "$name"
+  else bad "$name" "exit $rc" "stdout: ${out:0:2000}" "stderr: $err" "wanted exit 1 and: $pattern"; fi
+}
+
 # finish: print the summary; the status is non-zero when any check failed.
 finish() {
   echo "$passed passed, $failed failed"

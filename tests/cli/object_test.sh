@@ -179,7 +179,7 @@ if [ $have_llvm -eq 1 ]; then
   else bad "asm --elf: ELF64 little-endian REL EM_BPF" "$(cat "$tmp/h.txt")"; fi
 fi
 json_check "asm --elf: round trip through the object parser" \
-  "len(j) == 1 and j[0]['name'] == 'checksum' and j[0]['type'] == 'socket_filter' and j[0]['insns'] == 23 and j[0]['license'] == 'GPL'" \
+  "len(j) == 1 and j[0]['name'] == 'checksum' and j[0]['type'] == 'socket_filter' and j[0]['insns'] == 25 and j[0]['license'] == 'GPL'" \
   "$xbpf" prog show -j "$tmp/ck.o"
 "$xbpf" asm "$src/examples/fib.s" -o "$tmp/fib.o" --elf --section xdp --name fib 2>/dev/null
 json_check "asm --elf: a local call becomes a sub-program" \
@@ -216,7 +216,7 @@ expect_fail "disasm: -g on raw bytes" 'need an ELF object' "$xbpf" disasm -g "$t
 out=$("$xbpf" prog 2>"$tmp/err"); rc=$?
 if [ $rc -ne 0 ] && [ -z "$out" ] && grep -q 'subcommand is required' "$tmp/err"; then ok "prog: no subcommand"
 else bad "prog: no subcommand" "exit $rc" "$(cat "$tmp/err")"; fi
-expect_ok "disasm of raw bytes unchanged" '^      22:	95 00 00 00 00 00 00 00	exit$' "$xbpf" disasm "$tmp/ck.bin"
+expect_ok "disasm of raw bytes unchanged" '^      24:	95 00 00 00 00 00 00 00	exit$' "$xbpf" disasm "$tmp/ck.bin"
 expect_ok "disasm of standard input" '^       0:	b7 00 00 00 00 00 00 00	r0 = 0$' bash -c "'$xbpf' disasm - <'$tmp/ck.bin'"
 
 finish

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common.hpp"
+#include "verifier/verifier.hpp"
 #include "vm/object.hpp"
 #include "vm/vm.hpp"
 
@@ -39,6 +40,7 @@ struct ObjectRunArgs {
     std::uint64_t budget = 1ull << 32;
     bool dump_maps = false;
     bool json = false;
+    bool no_verify = false;
 };
 
 int run_object(const std::vector<std::uint8_t>& bytes, const ObjectRunArgs& args) {
@@ -68,8 +70,9 @@ int run_object(const std::vector<std::uint8_t>& bytes, const ObjectRunArgs& args
                                    {}});
     }
     const std::string name = chosen->name;
-
-    auto obj = vm::Object::load(std::move(*spec));
+    vm::LoadOptions lo;
+    lo.verify = args.no_verify ? vm::LoadOptions::Verify::Off : vm::LoadOptions::Verify::Required;
+    auto obj = vm::Object::load(std::move(*spec), lo);
     if (!obj) return report("run", obj.error());
     const vm::LoadedProgram* program = (*obj)->program(name);
 
@@ -86,6 +89,8 @@ int run_object(const std::vector<std::uint8_t>& bytes, const ObjectRunArgs& args
     }
     in.repeat = args.repeat;
     in.insn_budget = args.budget;
+    // Verified programs run unchecked; with --no-verify every access is checked and the budget applies.
+    in.checked = !program->runs_unchecked();
     auto out = vm::test_run(*program, in);
     if (!out) return report("run", out.error());
 
@@ -170,6 +175,8 @@ int run_main(int argc, char** argv) {
     app.add_option("--budget", obj_args.budget, "instruction budget per run (the program is stopped past it)")
         ->check(CLI::PositiveNumber);
     app.add_flag("-j,--json", json, "print JSON");
+    app.add_flag("--no-verify", obj_args.no_verify,
+                 "do not verify: run in the checked interpreter (every access bounds-checked, --budget applies)");
     if (const int rc = cli::parse_args(app, argc, argv); rc >= 0) return rc;
 
     auto bytes = read_file(input);
@@ -193,9 +200,21 @@ int run_main(int argc, char** argv) {
         mem = std::move(*m);
     }
 
-    // No verifier has looked at this program: run it in checked mode (every access bounds-checked, bounded time).
+    // Verified (r1 = the memory, r2 = its size): unchecked. With --no-verify: checked mode (every access
+    // bounds-checked, bounded time).
     vm::RunOptions options;
-    options.checked = true;
+    options.checked = obj_args.no_verify;
+    if (!obj_args.no_verify) {
+        verifier::VerifyOptions vo;
+        vo.raw_memory_size = static_cast<std::uint32_t>(mem.size());
+        const auto verdict = verifier::verify(*insns, vo);
+        if (!verdict.accepted)
+            return report("run", Error{ErrorCode::kVerify,
+                                       fmt::format("{} (rejected by the verifier: see 'xbpf verify'; --no-verify runs "
+                                                   "it checked)",
+                                                   verdict.summary()),
+                                       {}});
+    }
     options.insn_budget = obj_args.budget;
     const std::uint32_t repeat = obj_args.repeat;
     vm::RunResult result;
@@ -213,13 +232,15 @@ int run_main(int argc, char** argv) {
         nlohmann::json j;
         j["retval"] = result.r0;
         j["duration_ns"] = duration_ns;
-        j["insns"] = result.insns;
+        if (options.checked) j["insns"] = result.insns;
+        j["verified"] = !options.checked;
         j["engine"] = engine;
         j["repeat"] = repeat;
         fmt::print("{}\n", j.dump());
     } else {
-        fmt::print("Return value: {} ({:#x}), duration (average): {}ns, instructions: {}\n", result.r0, result.r0,
-                   duration_ns, result.insns);
+        fmt::print(
+            "Return value: {} ({:#x}), duration (average): {}ns{}\n", result.r0, result.r0, duration_ns,
+            options.checked ? fmt::format(", instructions: {} (checked)", result.insns) : std::string(", verified"));
     }
     return 0;
 }

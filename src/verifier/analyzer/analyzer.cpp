@@ -18,6 +18,10 @@ Analyzer::Analyzer(std::span<const isa::Instruction> insns, const Cfg& cfg, cons
                    VerifyReport& report)
     : insns_(insns), cfg_(cfg), options_(options), report_(report) {
     ctx_ = context_layout(options.type, options.attach);
+    if (options.type == object::ProgramType::Tracing || options.type == object::ProgramType::Lsm) {
+        kernel_btf_ = options.kernel_btf ? options.kernel_btf : vmlinux_btf();
+        tracing_ = tracing_args(kernel_btf_, options.type, options.attach, options.attach_target);
+    }
     maps_ = options.maps;
     inner_of_.assign(maps_.size(), ~0u);
     for (std::size_t i = 0; i < options.maps.size(); ++i) {
@@ -43,11 +47,10 @@ State Analyzer::initial_state() const {
     State st;
     FrameState frame;
     if (options_.type == object::ProgramType::Unspec) {
-        if (options_.raw_memory_size > 0) {
-            frame.regs[1] = RegState::pointer(RegKind::Mem);
-            frame.regs[1].mem_size = options_.raw_memory_size;
-            frame.regs[2] = RegState::constant(options_.raw_memory_size);
-        }
+        // xbpf's raw memory programs (uBPF's convention): r1 = the memory, r2 = its size.
+        frame.regs[1] = RegState::pointer(RegKind::Mem);
+        frame.regs[1].mem_size = options_.raw_memory_size;
+        frame.regs[2] = RegState::constant(options_.raw_memory_size);
     } else {
         frame.regs[1] = RegState::pointer(RegKind::Ctx);
     }
@@ -210,36 +213,49 @@ std::expected<bool, Failure> Analyzer::visit_prune_point(Path& path) {
     const std::uint32_t pc = path.state.pc;
     auto& here = explored_[pc];
     const bool privileged = options_.privileged;
-    for (Checkpoint* cp : here) {
+    // Like the kernel, store a new state only every few jumps and instructions (states at every prune point cost
+    // memory and comparisons and rarely help), except where a callback's iterations must converge.
+    const bool add_new_state = callback_site_[pc] || (jumps_processed_ - jumps_at_checkpoint_ >= 2 &&
+                                                      report_.insns_processed - insns_at_checkpoint_ >= 8);
+    for (std::size_t i = 0; i < here.size();) {
+        Checkpoint* cp = here[i];
+        bool covered = false;
         if (cp->branches > 0) {
             // Unfinished: its proof is not complete, so it cannot cover this path, except at a callback call site
             // (the callback's iterations converge: the state entering it again adds nothing new).
-            if (callback_site_[pc] && state_includes(cp->state, path.state, cfg_, false, privileged)) {
-                ++report_.states_pruned;
-                return true;
-            }
+            covered = callback_site_[pc] && state_includes(cp->state, path.state, cfg_, false, privileged);
             // Equal states in different iterations of a callback are progress, not a loop (callback_unroll_depth).
-            if (cp->state.callback_iterations == path.state.callback_iterations &&
+            if (!covered && cp->state.callback_iterations == path.state.callback_iterations &&
                 state_includes(cp->state, path.state, cfg_, true, privileged)) {
                 return std::unexpected(
                     Failure{fmt::format("infinite loop detected at insn {}", pc),
-                            fmt::format("the program comes back to insn {}{} in exactly the state it had before, so it "
-                                        "loops forever on this path",
+                            fmt::format("the program comes back to insn {}{} with nothing the verifier tracks "
+                                        "having changed, so it cannot prove that this loop ends (bound it with a "
+                                        "counter compared to a constant, or use bpf_loop)",
                                         pc, line_text(pc)),
                             {}});
             }
-            continue;
+        } else {
+            covered = state_includes(cp->state, path.state, cfg_, false, privileged);
         }
-        if (state_includes(cp->state, path.state, cfg_, false, privileged)) {
+        if (covered) {
+            ++cp->hits;
             ++report_.states_pruned;
             return true;
         }
+        // A state that keeps missing is unlikely to help: drop it from the list (the kernel's miss_cnt heuristic;
+        // it stays alive for its children's parent links).
+        if (add_new_state) ++cp->misses;
+        const std::uint32_t n = callback_site_[pc] && cp->branches > 0 ? 64 : 3;
+        if (cp->misses > cp->hits * n + n) {
+            here[i] = here.back();
+            here.pop_back();
+            --live_checkpoints_;
+            continue;
+        }
+        ++i;
     }
-    // Like the kernel, store a new state only every few jumps and instructions (states at every prune point cost
-    // memory and comparisons and rarely help), except where a callback's iterations must converge.
-    if (!callback_site_[pc] &&
-        (jumps_processed_ - jumps_at_checkpoint_ < 2 || report_.insns_processed - insns_at_checkpoint_ < 8))
-        return false;
+    if (!add_new_state) return false;
     jumps_at_checkpoint_ = jumps_processed_;
     insns_at_checkpoint_ = report_.insns_processed;
     checkpoints_.push_back(Checkpoint{path.state, path.parent, 1});
@@ -268,7 +284,9 @@ void Analyzer::fork(const Path& from, State state, std::uint32_t from_pc) {
 void Analyzer::record_jump(Path& path, std::uint32_t from, std::uint32_t to) {
     ++jumps_processed_;
     if (to == from + 1) return;
-    path.history = std::make_shared<const PathNode>(PathNode{from, to, path.history});
+    const std::uint32_t depth = path.history ? path.history->depth + 1 : 1;
+    if (depth > kMaxPathJumps) return;
+    path.history = std::make_shared<const PathNode>(PathNode{from, to, depth, path.history});
 }
 
 void Analyzer::record_facts(const State& st, std::uint32_t pc) {
@@ -297,6 +315,7 @@ void Analyzer::record_facts(const State& st, std::uint32_t pc) {
     if (shape == Shape::St || shape == Shape::Stx || shape == Shape::Atomic) base = insn.dst;
     if (base >= 0) {
         auto kind = static_cast<std::uint8_t>(regs[static_cast<std::size_t>(base)].kind);
+        if (regs[static_cast<std::size_t>(base)].kind == RegKind::BtfPtr) f.probe_mem = true;
         if (first)
             f.mem_kind = kind;
         else if (f.mem_kind != kind)
@@ -527,8 +546,25 @@ std::string Finding::to_string() const {
     if (!registers.empty()) s += fmt::format("\n  registers: {}", registers);
     if (!explanation.empty()) s += fmt::format("\n  {}", explanation);
     if (!path.empty()) {
+        // Runs of the same jump are shown once with a count; a long path shows its start and its end.
+        std::vector<std::pair<std::string, std::size_t>> runs;
+        for (const auto& [from, to] : path) {
+            std::string j = fmt::format("{}->{}", from, to);
+            if (!runs.empty() && runs.back().first == j)
+                ++runs.back().second;
+            else
+                runs.emplace_back(std::move(j), 1);
+        }
         s += "\n  path:";
-        for (const auto& [from, to] : path) s += fmt::format(" {}->{}", from, to);
+        constexpr std::size_t kHead = 8, kTail = 24;
+        for (std::size_t i = 0; i < runs.size(); ++i) {
+            if (runs.size() > kHead + kTail && i == kHead) {
+                s += fmt::format(" ... ({} more)", runs.size() - kHead - kTail);
+                i = runs.size() - kTail;
+            }
+            s += " " + runs[i].first;
+            if (runs[i].second > 1) s += fmt::format(" (x{})", runs[i].second);
+        }
     }
     return s;
 }

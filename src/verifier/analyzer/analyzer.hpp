@@ -17,6 +17,7 @@
 
 #include "isa/instruction.hpp"
 #include "verifier/analyzer/state.hpp"
+#include "verifier/btf_access.hpp"
 #include "verifier/cfg/cfg.hpp"
 #include "verifier/context.hpp"
 #include "verifier/verifier.hpp"
@@ -42,14 +43,20 @@ struct Checkpoint {
     State state;
     Checkpoint* parent = nullptr;
     std::uint32_t branches = 0;  ///< paths still being explored that passed through this checkpoint
+    std::uint32_t hits = 0;      ///< paths it pruned
+    std::uint32_t misses = 0;    ///< comparisons that failed while new states were being added
 };
 
 /// One jump of a path, for counterexamples (a persistent list shared between forks).
 struct PathNode {
     std::uint32_t from = 0;
     std::uint32_t to = 0;
+    std::uint32_t depth = 0;  ///< jumps recorded up to and including this one
     std::shared_ptr<const PathNode> prev;
 };
+
+/// Longest path kept for a counterexample (older jumps stay; later ones are dropped, keeping destruction shallow).
+inline constexpr std::uint32_t kMaxPathJumps = 4096;
 
 /// A path being explored.
 struct Path {
@@ -129,6 +136,8 @@ class Analyzer {
     const VerifyOptions& options_;
     VerifyReport& report_;
     ContextLayout ctx_;
+    const struct btf* kernel_btf_ = nullptr;
+    std::optional<TracingArgs> tracing_;   ///< typed arguments of a tracing/LSM program
     std::vector<MapInfo> maps_;            ///< options.maps, then the inner map of each map-in-map
     std::vector<std::uint32_t> inner_of_;  ///< per map: index of its inner map in maps_, or ~0u
 

@@ -21,6 +21,7 @@ const char* kind_name(RegKind kind) {
         case RegKind::PacketEnd: return "pkt_end";
         case RegKind::Mem: return "mem";
         case RegKind::Func: return "func";
+        case RegKind::BtfPtr: return "ptr_";
     }
     return "?";
 }
@@ -115,6 +116,7 @@ bool reg_includes(const RegState& old, const RegState& cur, IdMap& ids, bool exa
         case RegKind::MapValue:
         case RegKind::MapKey:
         case RegKind::Mem:
+        case RegKind::BtfPtr:
             return same_shape(old, cur) && old.var.includes(cur.var) && ids.check(old.id, cur.id) &&
                    ids.check(old.ref_obj_id, cur.ref_obj_id);
         case RegKind::Packet:

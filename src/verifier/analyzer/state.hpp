@@ -27,6 +27,7 @@ enum class RegKind : std::uint8_t {
     PacketEnd,   ///< PTR_TO_PACKET_END
     Mem,         ///< PTR_TO_MEM (mem_size bytes: ring buffer records, raw program memory)
     Func,        ///< PTR_TO_FUNC (aux = function index in the CFG)
+    BtfPtr,      ///< PTR_TO_BTF_ID: a kernel struct (aux = its id in the kernel's BTF); loads are probe reads
 };
 
 /// Kernel log name of a kind: "scalar", "ctx", "fp", "map_ptr", "map_value", "pkt", "pkt_end", "mem", ...

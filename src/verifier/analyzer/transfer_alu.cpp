@@ -240,6 +240,7 @@ Status Analyzer::check_pointer_alu(State& st, const isa::Instruction& insn, std:
         case RegKind::Packet:
         case RegKind::PacketMeta:
         case RegKind::Mem:
+        case RegKind::BtfPtr:
         case RegKind::Func: break;
         case RegKind::MapPtr: allowed = off.is_const() && off.var.value() == 0 && *op == AluOp::Add; break;
         default: allowed = false; break;

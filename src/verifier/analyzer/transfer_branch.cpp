@@ -138,6 +138,7 @@ std::expected<bool, Failure> Analyzer::check_branch(Path& path, const isa::Instr
     const bool eq_ne = op == CmpOp::Eq || op == CmpOp::Ne;
     auto null_check = [&](const RegState& ptr, const RegState& other) -> std::optional<std::expected<bool, Failure>> {
         if (!ptr.is_pointer() || !other.is_null() || !eq_ne || is32) return std::nullopt;
+        if (ptr.kind == RegKind::BtfPtr) return split(st);  // kernel pointers may be NULL: both sides run
         if (!ptr.maybe_null) return go(op == CmpOp::Ne);
         State taken = st;
         // Eq taken: the pointer is NULL on the jump side; Ne taken: it is not.
@@ -193,6 +194,34 @@ std::expected<bool, Failure> Analyzer::check_branch(Path& path, const isa::Instr
                 default: break;
             }
             return split(std::move(taken));
+        }
+    }
+
+    // Two pointers into the same object (same kind, object and id, e.g. a raw program's r1 and r1 + r2): their
+    // difference is the difference of their offsets, so the comparison is one of offsets (beyond the kernel,
+    // which learns nothing here; it makes "p + n > end" loops over raw memory verifiable).
+    if (!is32 && src_is_reg && dst.is_pointer() && dst.kind == src.kind && dst.aux == src.aux && dst.id == src.id &&
+        dst.mem_size == src.mem_size && !dst.maybe_null && !src.maybe_null &&
+        (dst.kind == RegKind::Mem || dst.kind == RegKind::Stack || dst.kind == RegKind::MapValue)) {
+        auto offset = [](const RegState& r) {
+            return scalar_alu(AluOp::Add, true, r.var,
+                              Scalar::constant(static_cast<std::uint64_t>(static_cast<std::int64_t>(r.off))));
+        };
+        const Scalar a = offset(dst);
+        const Scalar b = offset(src);
+        // Offsets stay within ±2^29, so comparing them as signed numbers is comparing the addresses unsigned.
+        CmpOp sop = op;
+        switch (op) {
+            case CmpOp::Gt: sop = CmpOp::Sgt; break;
+            case CmpOp::Ge: sop = CmpOp::Sge; break;
+            case CmpOp::Lt: sop = CmpOp::Slt; break;
+            case CmpOp::Le: sop = CmpOp::Sle; break;
+            default: break;
+        }
+        if (sop != CmpOp::Set) {
+            int known = branch_taken(sop, false, a, b);
+            if (known == 1) return go(true);
+            if (known == 0) return go(false);
         }
     }
 

@@ -208,6 +208,22 @@ Status Analyzer::check_mem_access(State& st, int regno, const RegState& reg, std
                             "context fields must be addressed with a constant offset",
                             {regno}});
             auto field = check_context_access(options_.type, options_.attach, off, size, write);
+            if (field && tracing_ && !write) {
+                // Arguments typed by the traced function's prototype (btf_ctx_access).
+                const auto arg = static_cast<std::size_t>(off / 8);
+                const std::size_t n = tracing_->args.size();
+                if (arg > n || (arg == n && !tracing_->has_return))
+                    return std::unexpected(
+                        Failure{fmt::format("func '{}' doesn't have {}-th argument", tracing_->function, arg + 1),
+                                fmt::format("{} has {} argument{}; ctx + {} is past them", tracing_->function, n,
+                                            n == 1 ? "" : "s", off),
+                                {regno}});
+                const std::uint32_t pointee = arg < n ? tracing_->args[arg] : tracing_->return_struct;
+                if (out && pointee != 0 && size == 8) {
+                    *out = RegState::pointer(RegKind::BtfPtr, pointee, pc);
+                    return {};
+                }
+            }
             if (!field) {
                 std::string name = context_field_name(options_.type, off);
                 return std::unexpected(
@@ -269,6 +285,39 @@ Status Analyzer::check_mem_access(State& st, int regno, const RegState& reg, std
             set_out(Scalar::of_size(static_cast<std::uint8_t>(size), is_signed));
             return {};
         }
+        case RegKind::BtfPtr: {
+            const std::string name = btf_struct_name(kernel_btf_, reg.aux);
+            if (write || atomic)
+                return std::unexpected(
+                    Failure{fmt::format("R{} is ptr_{} only read is supported", regno, name),
+                            "kernel structures reached through typed pointers may be read, not written",
+                            {regno}});
+            if (!reg.var.is_const())
+                return std::unexpected(Failure{fmt::format("R{} is ptr_{} invalid variable offset: off={}, var_off={}",
+                                                           regno, name, reg.off, reg.var.var_off.to_string()),
+                                               "fields of kernel structures must be read at constant offsets",
+                                               {regno}});
+            const std::int64_t at = reg.off + off + static_cast<std::int64_t>(reg.var.value());
+            if (at < 0)
+                return std::unexpected(
+                    Failure{fmt::format("R{} is ptr_{} invalid negative access: off={}", regno, name, at),
+                            "the access is before the start of the structure",
+                            {regno}});
+            std::string error;
+            auto load = kernel_btf_ ? btf_struct_load(kernel_btf_, reg.aux, at, size, &error) : std::nullopt;
+            if (!load)
+                return std::unexpected(
+                    Failure{error.empty() ? "no kernel BTF" : error,
+                            fmt::format("struct {} has no field at bytes [{}, {})", name, at, at + size),
+                            {regno}});
+            if (out) {
+                if (load->pointee != 0)
+                    *out = RegState::pointer(RegKind::BtfPtr, load->pointee, pc);
+                else
+                    set_out(Scalar::of_size(static_cast<std::uint8_t>(size), is_signed));
+            }
+            return {};
+        }
         case RegKind::NotInit:
         case RegKind::Scalar:
         case RegKind::MapPtr:
@@ -276,9 +325,14 @@ Status Analyzer::check_mem_access(State& st, int regno, const RegState& reg, std
         case RegKind::Func: break;
     }
     std::string why;
-    if (reg.kind == RegKind::Scalar)
+    if (reg.kind == RegKind::Scalar) {
         why = fmt::format("r{} holds a number ({}), not a pointer the program was given", regno, reg.to_string());
-    else if (reg.kind == RegKind::PacketEnd)
+        if ((options_.type == object::ProgramType::Tracing || options_.type == object::ProgramType::Lsm) && !tracing_)
+            why += fmt::format(
+                "; the attach target '{}' is not in the kernel's BTF, so its arguments are plain "
+                "numbers (set the real target before verifying)",
+                options_.attach_target);
+    } else if (reg.kind == RegKind::PacketEnd)
         why = "data_end marks the end of the packet; it may be compared but not dereferenced";
     else
         why = fmt::format("r{} is a {}, which cannot be dereferenced", regno, type_name(reg));
