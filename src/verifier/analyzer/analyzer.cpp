@@ -99,11 +99,15 @@ void Analyzer::run() {
         auto frame_size = [&](std::uint32_t f) { return (std::max<std::uint32_t>(stack_depth_[f], 1) + 31) / 32 * 32; };
         std::uint32_t worst = 0;
         std::vector<std::uint32_t> chain;
+        std::vector<std::uint32_t> worst_chain;
         auto dfs = [&](auto&& self, std::uint32_t f, std::uint32_t depth) -> void {
             if (std::find(chain.begin(), chain.end(), f) != chain.end()) return;
             chain.push_back(f);
             depth += frame_size(f);
-            worst = std::max(worst, depth);
+            if (depth > worst) {
+                worst = depth;
+                worst_chain = chain;
+            }
             for (auto c : callees[f]) self(self, c, depth);
             chain.pop_back();
         };
@@ -112,11 +116,13 @@ void Analyzer::run() {
         if (worst > isa::kStackSize) {
             Path dummy;
             dummy.state.pc = 0;
-            fail(dummy, Failure{fmt::format("combined stack size of {} calls is {}. Too large", chain.size(), worst),
-                                fmt::format("the deepest chain of calls uses {} bytes of stack; the limit is {} for "
-                                            "all frames together",
-                                            worst, isa::kStackSize),
-                                {}});
+            dummy.state.pc = static_cast<std::uint32_t>(cfg_.functions[worst_chain.back()].start);
+            fail(dummy,
+                 Failure{fmt::format("combined stack size of {} calls is {}. Too large", worst_chain.size(), worst),
+                         fmt::format("the deepest chain of calls uses {} bytes of stack; the limit is {} for "
+                                     "all frames together",
+                                     worst, isa::kStackSize),
+                         {}});
         }
     }
     report_.accepted = !failed_;

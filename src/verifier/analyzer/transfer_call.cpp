@@ -315,6 +315,7 @@ std::expected<bool, Failure> Analyzer::check_helper_call(Path& path, const isa::
                     meta.mem_null = true;
                     break;
                 }
+                meta.mem_null = false;
                 if (!reg.is_pointer() || reg.kind == RegKind::Ctx || reg.kind == RegKind::MapPtr ||
                     reg.kind == RegKind::PacketEnd || reg.kind == RegKind::Func || reg.maybe_null)
                     return type_error("fp, pkt, pkt_meta, map_key, map_value, mem");
@@ -504,6 +505,7 @@ std::expected<bool, Failure> Analyzer::check_helper_call(Path& path, const isa::
                 ret = RegState::pointer(RegKind::MapPtr, inner_of_[m], pc);
             } else {
                 ret = RegState::pointer(RegKind::MapValue, m, pc);
+                ret.rdonly = (maps_[m].spec.flags & maps::kFRdonlyProg) != 0;
             }
             ret.maybe_null = true;
             ret.id = new_id();
@@ -552,6 +554,7 @@ std::expected<bool, Failure> Analyzer::check_helper_call(Path& path, const isa::
             callee.regs[1] = caller[1];
             callee.regs[2] = RegState::pointer(RegKind::MapKey, m, pc);
             callee.regs[3] = RegState::pointer(RegKind::MapValue, m, pc);
+            callee.regs[3].rdonly = (maps_[m].spec.flags & maps::kFRdonlyProg) != 0;
             callee.regs[4] = caller[3];
         }
         callee.regs[10] = RegState::pointer(RegKind::Stack, callee.frameno);

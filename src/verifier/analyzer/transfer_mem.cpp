@@ -424,7 +424,7 @@ Status Analyzer::check_stack_access(State& st, int regno, const RegState& reg, s
                 if (spilled.var.umax >> (size * 8) != 0) spilled.id = 0;
                 spilled.var = coerce(spilled.var, size, false);
             }
-            if (value_is_reg && size == 8 && spilled.id == 0 && !spilled.var.is_const()) {
+            if (value_is_reg && insn_value_reg_ >= 0 && size == 8 && spilled.id == 0 && !spilled.var.is_const()) {
                 // Keep the spill linked to the register, so a later check of either refines both.
                 auto& src = st.cur().regs[static_cast<std::size_t>(insn_value_reg_)];
                 if (src.kind == RegKind::Scalar && src.id == 0) src.id = new_id();
