@@ -113,6 +113,11 @@ Status Analyzer::check_helper_mem(State& st, int regno, const RegState& reg, std
             std::int64_t lo = reg.off + (v.is_const() ? static_cast<std::int64_t>(v.value()) : v.smin);
             std::int64_t hi = reg.off + (v.is_const() ? static_cast<std::int64_t>(v.value()) : v.smax) +
                               static_cast<std::int64_t>(max_size);
+            if (write && (min_size != max_size || !v.is_const())) {
+                // The helper may write fewer bytes than the range (or elsewhere in it): the range must already
+                // be initialised, as the kernel requires when the size or offset is not constant.
+                if (auto r = check_stack_range(st, regno, reg, lo, hi, false, pc); !r) return r;
+            }
             return check_stack_range(st, regno, reg, lo, hi, write, pc);
         }
         case RegKind::Packet:
@@ -189,6 +194,11 @@ Status Analyzer::check_stack_range(State& st, int regno, const RegState& reg, st
         auto b = static_cast<std::size_t>(a + 8 * static_cast<std::int64_t>(index + 1));
         if (write) {
             StackSlot& s = frame.stack[index];
+            if (s.is_spill() && s.spilled.is_pointer() && !options_.privileged)
+                return std::unexpected(Failure{"attempt to corrupt spilled pointer on stack",
+                                               "the helper would overwrite part of a spilled pointer, whose bytes "
+                                               "could then be read back",
+                                               {regno}});
             if (s.is_spill()) {
                 for (auto& t : s.type)
                     if (t == SlotType::Spill) t = SlotType::Misc;

@@ -388,7 +388,18 @@ Status Analyzer::check_stack_access(State& st, int regno, const RegState& reg, s
 
     if (write) {
         if (!v.is_const()) {
-            // Variable offset: every byte that may be written becomes unknown data.
+            // Variable offset: every byte that may be written becomes unknown data. Unprivileged programs may not
+            // do this over bytes never written, or over a spilled pointer (check_stack_write_var_off).
+            for (std::int64_t a = lo; a < hi && !options_.privileged; ++a) {
+                auto [slot, b] = byte_at(a);
+                if (slot->type[b] == SlotType::Invalid || slot->type[b] == SlotType::Spill)
+                    return std::unexpected(Failure{
+                        fmt::format("uninit stack in range of var-offset write prohibited for !root; off: {}", a),
+                        fmt::format("with its variable offset the store may write stack byte {}, which holds no "
+                                    "data yet (or part of a spilled register)",
+                                    a),
+                        {regno}});
+            }
             for (std::int64_t a = lo; a < hi; ++a) {
                 auto [slot, b] = byte_at(a);
                 if (slot->is_spill()) {
@@ -402,6 +413,11 @@ Status Analyzer::check_stack_access(State& st, int regno, const RegState& reg, s
         }
         auto [slot, b] = byte_at(lo);
         const bool slot_start = b == 0;
+        // A narrow store into a spilled pointer would let its bytes be read back (check_stack_write_fixed_off).
+        if (slot->is_spill() && slot->spilled.is_pointer() && size != 8 && !options_.privileged)
+            return std::unexpected(Failure{"attempt to corrupt spilled pointer on stack",
+                                           "a narrow store into a spilled pointer would let its bytes be read back",
+                                           {regno}});
         const bool value_is_reg = value != nullptr;
         if (value_is_reg && value->is_pointer()) {
             if (size != 8 || !slot_start)
@@ -571,6 +587,19 @@ Status Analyzer::check_atomic(State& st, const isa::Instruction& insn, std::uint
         return std::unexpected(Failure{fmt::format("R{} leaks addr into mem", insn.src),
                                        "an atomic operation would store a pointer into memory",
                                        {insn.src}});
+    if (cmpxchg && st.cur().regs[0].is_pointer() && !options_.privileged)
+        return std::unexpected(Failure{"R0 leaks addr into mem",
+                                       "cmpxchg compares r0, a pointer, with memory: the outcome reveals the address",
+                                       {0}});
+    if (base.kind == RegKind::Stack && !options_.privileged && base.var.is_const() && base.aux < st.frames.size()) {
+        const std::int64_t at = base.off + insn.off + static_cast<std::int64_t>(base.var.value());
+        if (at < 0 && at >= -static_cast<std::int64_t>(isa::kStackSize)) {
+            if (StackSlot* slot = st.frames[base.aux].slot(at); slot && slot->is_spill() && slot->spilled.is_pointer())
+                return std::unexpected(Failure{fmt::format("leaking pointer from stack off {}", at),
+                                               "the atomic operation would turn a spilled pointer into a number",
+                                               {insn.dst}});
+        }
+    }
     if (base.kind != RegKind::Stack && base.kind != RegKind::MapValue && base.kind != RegKind::Mem &&
         !base.maybe_null && base.kind != RegKind::Scalar && base.kind != RegKind::NotInit)
         return std::unexpected(
