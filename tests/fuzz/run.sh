@@ -4,6 +4,7 @@
 # target found something.
 #
 # usage: tests/fuzz/run.sh [SECONDS] [TARGET...]       SECONDS defaults to 30; TARGETs: decode assemble interpret hex object
+#                                                     verifier
 #   tests/fuzz/run.sh              30 s each, every target
 #   tests/fuzz/run.sh 3600         a long run
 #   tests/fuzz/run.sh 300 interpret
@@ -21,7 +22,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode assemble interpret hex object)
+[ ${#targets[@]} -gt 0 ] || targets=(decode assemble interpret hex object verifier)
 build=${BUILD:-$root/build-fuzz}
 cxx=${CXX:-clang++-16}
 
@@ -41,6 +42,7 @@ max_len() {
   case $1 in
     decode) echo 512 ;;
     object) echo 65536 ;;  # the seeds are whole clang objects of 7-23 KB
+    verifier) echo 2048 ;;  # a generated program needs a few hundred decision bytes; raw ones up to 255 slots
     *) echo 4096 ;;
   esac
 }

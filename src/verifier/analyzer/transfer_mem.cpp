@@ -134,7 +134,15 @@ Status Analyzer::check_mem_access(State& st, int regno, const RegState& reg, std
                                        "storing a pointer where it can be read back as a number exposes the address",
                                        {}});
     switch (reg.kind) {
-        case RegKind::Stack: return check_stack_access(st, regno, reg, off, size, write, out, value, imm, pc);
+        case RegKind::Stack: {
+            auto r = check_stack_access(st, regno, reg, off, size, write, out, value, imm, pc);
+            // Stack reads give the value zero-extended from `size` bytes; a sign-extending load (ldxs) extends it.
+            if (r && out && is_signed && size < 8 && out->kind == RegKind::Scalar) {
+                out->var = coerce(out->var, size, true);
+                out->id = 0;
+            }
+            return r;
+        }
         case RegKind::MapValue: {
             const MapInfo* map = map_of(reg);
             if (!map) return std::unexpected(Failure{"map value of unknown map", "", {regno}});

@@ -1,0 +1,82 @@
+// Fuzz target: soundness of the verifier. Whatever it accepts must run in the checked interpreter without a fault
+// (tests/support/verifier_oracle.hpp: out-of-bounds and helper accesses, termination, uninitialised registers and
+// stack, the per-instruction facts), on several contents of the program's memory.
+//
+// Input: [mode] then
+//   mode & 1 == 0  generated: the remaining bytes are the decisions of tests/support/verifier_gen.hpp's generator
+//                  (Choices over the bytes, continued by a PRNG seeded from them), so every input is a well-formed,
+//                  almost-safe raw-memory program and mutations change it locally
+//   mode & 1 == 1  raw: [memory size][flags][8-byte instruction slots...]; flags & 1: verify unprivileged
+// Properties:
+//  1. verify() returns for any slots (no crash, no sanitizer report), with a report that is consistent: accepted
+//     exactly when there is no finding; a finding names a slot inside the program (or 0) and has a message; facts
+//     has one entry per slot.
+//  2. An accepted program violates none of the oracle's properties.
+// Open findings (README.md, "Findings") are recognised by test::open_finding_in and stepped around under
+// XBPF_FUZZ_SKIP.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "fuzz_support.hpp"
+#include "support/verifier_gen.hpp"
+#include "support/verifier_oracle.hpp"
+#include "verifier/verifier.hpp"
+
+namespace {
+
+using namespace xbpf;
+
+// Kept small for speed: the verifier's worst cases (programs that loop until the instruction limit) cost time
+// quadratic in the limit, and each accepted program runs about 4 x `contents` times.
+constexpr std::uint64_t kInsnLimit = 10'000;
+constexpr std::uint32_t kContents = 6;
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size < 1) return 0;
+    const std::span<const std::uint8_t> input(data, size);
+    test::VerifierCase c;
+    if ((input[0] & 1) == 0) {
+        test::Choices choices(input.subspan(1));
+        c = test::generate_verifier_case(choices);
+    } else {
+        if (size < 3) return 0;
+        c.mem_size = input[1];
+        c.privileged = (input[2] & 1) == 0;
+        const auto code = input.subspan(3);
+        auto slots = isa::from_bytes(code.first(code.size() - code.size() % 8));
+        XBPF_FUZZ_CHECK(slots.has_value(), "from_bytes on whole slots");
+        c.insns = std::move(*slots);
+    }
+
+    verifier::VerifyOptions vo;
+    vo.type = object::ProgramType::Unspec;
+    vo.raw_memory_size = c.mem_size;
+    vo.privileged = c.privileged;
+    vo.insn_limit = kInsnLimit;
+    const verifier::VerifyReport report = verifier::verify(c.insns, vo);
+
+    XBPF_FUZZ_CHECK(report.accepted == report.findings.empty(), "accepted={} with {} findings", report.accepted,
+                    report.findings.size());
+    for (const verifier::Finding& f : report.findings) {
+        XBPF_FUZZ_CHECK(!f.message.empty(), "a finding without a message at insn {}", f.insn);
+        XBPF_FUZZ_CHECK(f.insn < std::max<std::size_t>(c.insns.size(), 1), "finding at insn {} of a {}-slot program",
+                        f.insn, c.insns.size());
+    }
+    if (!report.accepted) return 0;
+    XBPF_FUZZ_CHECK(report.facts.size() == c.insns.size(), "{} facts for {} slots", report.facts.size(),
+                    c.insns.size());
+    test::OracleOptions options;
+    options.contents = kContents;
+    options.run_budget = 1u << 20;
+    const test::OracleResult r = test::check_accepted(c, report, options);
+    if (r.violation != test::Violation::None && !r.open_finding.empty() && fuzz::skipping(r.open_finding)) return 0;
+    XBPF_FUZZ_CHECK(r.violation == test::Violation::None,
+                    "the verifier accepted a program that violates '{}'\n{}\n{}\nslots: {}",
+                    test::violation_name(r.violation), r.detail, test::describe_case(c), fuzz::hex(c.insns));
+    return 0;
+}
