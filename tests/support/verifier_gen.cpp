@@ -530,6 +530,10 @@ void Generator::sub_program(const Sub& sub) {
         emit(mov64_imm(r, pick_imm()));
         set_scalar(r);
     }
+    if (!privileged_) {  // the callee's own frame, as the main prologue does for the caller's
+        for (int off = -scope_.stack_bytes; off < 0; off += 8)
+            emit(st_mem(Size::DW, R10, static_cast<std::int16_t>(off), pick_imm()));
+    }
     const std::uint32_t n = 1 + c_.below(4);
     for (std::uint32_t i = 0; i < n; ++i) {
         if (sub.stack_arg && c_.chance(35)) {

@@ -1,8 +1,9 @@
 // A seeded random generator of eBPF programs that are *almost* safe, for soundness testing of the verifier
 // (tests/unit/verifier/soundness_test.cpp, tests/fuzz/fuzz_verifier.cpp): every program is a raw-memory program
 // (VerifyOptions::type = Unspec, raw_memory_size = N: r1 points to N bytes, r2 = N), and its accesses sit right at
-// the edges the verifier has to prove, so that roughly half are accepted and a verifier that is off by one, forgets
-// a sign, a 32-bit truncation or a path, accepts a program that faults.
+// the edges the verifier has to prove: about a third are accepted (three in five of the programs generated to be
+// safe everywhere, VerifierCase::clean), and a verifier that is off by one, forgets a sign, a 32-bit truncation or a
+// path, accepts a program that faults.
 //
 // Shape of a program:
 //   prologue  r6 = r1 (the memory base for the whole main function), scalar registers set to constants or to values
@@ -18,7 +19,8 @@
 //               - forward skips and if-else diamonds around other templates; div/mod by registers; atomics
 //               - bpf-to-bpf calls to sub-programs that get the memory base, a scalar and a pointer to the
 //                 caller's stack, and return a (possibly bounded) scalar the caller may use as an index
-//               - helper calls whose memory arguments (pointer + constant or bounded size) end at the edge
+//               - helper calls whose memory arguments (pointer + constant or bounded size) end at the edge;
+//                 bpf_loop with a callback that indexes the memory and updates a context on the caller's stack
 //               - ALU chains on a loaded byte whose true range the generator computes (the access is placed at its
 //                 edge), pointer walks, values merged from two paths, spilled slots clobbered at variable offsets
 //   epilogue  r0 = some scalar; exit
@@ -27,7 +29,6 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <vector>
 
@@ -69,8 +70,8 @@ struct VerifierGenOptions {
     bool calls = true;                        ///< bpf-to-bpf calls to sub-programs
     bool atomics = true;                      ///< atomic operations on the stack and the memory
     bool helpers = true;                      ///< helper calls with memory arguments (and get_prandom_u32)
-    /// Sign-extending loads (ldxs) from the stack; off steps around the open finding `ldxs-stack`
-    /// (tests/unit/verifier/soundness_test.cpp, kKnownUnsound) to look for others.
+    /// Sign-extending loads (ldxs) from the stack; off steps around findings there (as `ldxs-stack` was,
+    /// tests/fuzz/README.md).
     bool signed_stack_loads = true;
 };
 

@@ -658,9 +658,9 @@ void Generator::alu_chain_access(bool bad) {
     for (const Step& s : steps) emit_step(x, s);
     hints_.push_back(lo_byte);
     hints_.push_back(hi_byte);
-    const std::int64_t last = static_cast<std::int64_t>(n_) - size_bytes(sz) - hi;  // largest safe off
     std::int64_t off = 0;
     if (lo >= 0 && hi < (1 << 20)) {
+        const std::int64_t last = static_cast<std::int64_t>(n_) - size_bytes(sz) - hi;  // largest safe off
         if (bad)
             off = c_.chance(50) ? last + 1 : -lo - 1;
         else

@@ -1,15 +1,12 @@
 #include "support/verifier_oracle.hpp"
 
 #include <algorithm>
-#include <cstring>
-#include <optional>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "isa/disassembler.hpp"
 #include "support/insn_builder.hpp"
-#include "verifier/analyzer/state.hpp"
 #include "verifier/verifier.hpp"
 #include "vm/object.hpp"
 #include "vm/vm.hpp"
@@ -78,6 +75,17 @@ Outcome run_once(const vm::Program& program, std::span<const std::uint8_t> conte
     return out;
 }
 
+// run_once from a frame 4 KB deeper, so that the interpreter's stack (a local array) has another address.
+[[gnu::noinline]] Outcome run_deeper(const vm::Program& program, std::span<const std::uint8_t> content,
+                                     std::vector<std::uint8_t>& buffer, std::uint64_t budget) {
+    volatile std::uint8_t pad[4096];
+    pad[0] = 1;
+    pad[sizeof(pad) - 1] = pad[0];
+    Outcome out = run_once(program, content, buffer, budget);
+    pad[1] = pad[sizeof(pad) - 1];
+    return out;
+}
+
 // "[00 01 ...]", at most 32 bytes then the count.
 std::string bytes_text(std::span<const std::uint8_t> bytes) {
     if (bytes.size() <= 32) return fmt::format("[{:02x}]", fmt::join(bytes, " "));
@@ -97,14 +105,15 @@ std::vector<isa::RawInsn> with_poison(std::span<const isa::RawInsn> insns, std::
     return out;
 }
 
-// Helpers whose result depends only on their arguments and the memory (and this process's name): a program calling
-// any other (a clock, a random number) may give different results run to run, so the Uninit check skips it.
+// Helpers whose result depends only on their arguments and the memory (and this process's name; bpf_loop on its
+// callback): a program calling any other (a clock, a random number) may give different results run to run, so the
+// Uninit check skips it.
 bool deterministic(std::span<const isa::RawInsn> insns) {
     auto decoded = isa::decode(insns);
     if (!decoded) return false;
     for (const isa::Instruction& insn : *decoded) {
         if (insn.is_lddw_tail || isa::info(insn.op).shape != isa::Shape::Call) continue;
-        if (insn.imm != 16 && insn.imm != 28 && insn.imm != 113) return false;
+        if (insn.imm != 16 && insn.imm != 28 && insn.imm != 113 && insn.imm != 181) return false;
     }
     return true;
 }
@@ -129,14 +138,10 @@ void append_trap(std::vector<isa::RawInsn>& out) {
 }  // namespace
 
 std::string open_finding_in(const VerifierCase& c, const verifier::VerifyReport& report) {
-    auto decoded = isa::decode(c.insns);
-    if (!decoded) return "";
-    for (std::size_t pc = 0; pc < decoded->size() && pc < report.facts.size(); ++pc) {
-        const isa::Instruction& insn = (*decoded)[pc];
-        if (insn.is_lddw_tail || isa::info(insn.op).shape != isa::Shape::LdxSx) continue;
-        const std::uint8_t kind = report.facts[pc].mem_kind;  // 0: more than one kind of pointer
-        if (kind == 0 || kind == static_cast<std::uint8_t>(verifier::RegKind::Stack)) return "ldxs-stack";
-    }
+    // No open finding. `ldxs-stack` (fixed in 6696b91) was recognised here by an ldxs whose InsnFacts::mem_kind is
+    // the stack or mixed: a signature is a few lines over the decoded program and the report.
+    (void)c;
+    (void)report;
     return "";
 }
 
@@ -295,9 +300,12 @@ OracleResult check_accepted(const VerifierCase& c, const verifier::VerifyReport&
                 ++result.runs;
                 const Outcome o = run_once(*poisoned, contents[i], mem, options.run_budget);
                 if (o.same(plain[i])) continue;
-                // A program whose plain runs differ (a helper's clock or random number) proves nothing here.
+                // A program whose plain runs differ proves nothing here: privileged programs may turn addresses
+                // into numbers (r10, a spilled pointer read as bytes, pointer comparisons), and the stack's address
+                // moves with the caller's frame (and, under ASan, between calls).
                 const Outcome again = run_once(*program, contents[i], mem, options.run_budget);
-                if (!again.same(plain[i])) break;
+                const Outcome deeper = run_deeper(*program, contents[i], mem, options.run_budget);
+                if (!again.same(plain[i]) || !deeper.same(plain[i])) break;
                 return fail(Violation::Uninit,
                             fmt::format("memory {}: with r0, r3-r9{} = {:#x} at entry: {}; plain run: {}",
                                         content_text(contents[i]), c.privileged ? "" : " and the stack", value,

@@ -9,7 +9,9 @@
 //   Uninit       the result (r0 and the memory afterwards) must not depend on registers the verifier considers
 //                uninitialised (r0, r3-r9 at entry) nor, for unprivileged programs (which may not read
 //                uninitialised stack), on the stack's initial bytes: the program is run again with those set to two
-//                poison values by a prologue, and the outcomes must equal the plain run's
+//                poison values by a prologue, and the outcomes must equal the plain run's (unless the plain runs
+//                themselves differ: a clock, a random number, or an address a privileged program turned into a
+//                number, which changes when the interpreter's stack moves)
 //   DivisorFact  the verifier's per-instruction facts hold at run time: an instruction it marks unreached never runs,
 //                a divisor it marks nonzero (not -1) is never 0 (-1); checked by running a copy of the program with a
 //                trap inserted before each such instruction
@@ -36,12 +38,14 @@ const char* violation_name(Violation v);
 
 /// How hard the oracle looks.
 struct OracleOptions {
-    std::uint64_t verifier_insn_limit = 20'000;  ///< VerifyOptions::insn_limit (generated programs need far less)
-    std::uint64_t run_budget = 1u << 22;         ///< RunOptions::insn_budget of each run
-    std::uint32_t contents = 12;                 ///< most memory contents each accepted program runs on
-    bool poison = true;                          ///< the Uninit check
-    bool facts = true;                           ///< the DivisorFact check
-    std::uint64_t seed = 1;                      ///< for the random memory contents
+    /// VerifyOptions::insn_limit: accepted generated programs need at most about 12,000; the few that loop until
+    /// the limit cost time in proportion to it.
+    std::uint64_t verifier_insn_limit = 20'000;
+    std::uint64_t run_budget = 1u << 22;  ///< RunOptions::insn_budget of each run
+    std::uint32_t contents = 12;          ///< most memory contents each accepted program runs on
+    bool poison = true;                   ///< the Uninit check
+    bool facts = true;                    ///< the DivisorFact check
+    std::uint64_t seed = 1;               ///< for the random memory contents
 };
 
 /// The oracle's verdict on one program.
@@ -56,9 +60,8 @@ struct OracleResult {
     std::string open_finding;
 };
 
-/// The name of the open (reported, not yet fixed) soundness finding whose signature `c` shows, or "": currently
-/// `ldxs-stack`, a sign-extending load through a stack pointer on some path (VerifyReport::facts mem_kind).
-/// Delete a signature with its fix.
+/// The name of the open (reported, not yet fixed) soundness finding whose signature `c` shows, or "". There is none
+/// now; add a signature when a finding is reported, delete it with the fix.
 std::string open_finding_in(const VerifierCase& c, const verifier::VerifyReport& report);
 
 /// Verify `c` and, if accepted, check the properties above.
