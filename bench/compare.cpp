@@ -55,6 +55,7 @@ struct Row {
     std::uint64_t insns = 0;  ///< BPF instructions executed per run (checked-mode count)
     std::optional<std::uint64_t> verifier_insns;
     std::optional<double> native_ns, jit_ns, interp_ns, checked_ns, switch_ns;
+    std::optional<double> xjit_ns, xjit_checked_ns;  ///< xbpf's JIT: from the verifier's facts, and checked
     std::string note;
 };
 
@@ -167,6 +168,9 @@ std::string fmt_ns(const std::optional<double>& v) { return v ? fmt::format("{:.
 std::string fmt_ratio(const std::optional<double>& a, const std::optional<double>& b) {
     return a && b && *b > 0 ? fmt::format("{:.1f}x", *a / *b) : "n/a";
 }
+std::string fmt_ratio2(const std::optional<double>& a, const std::optional<double>& b) {
+    return a && b && *b > 0 ? fmt::format("{:.2f}x", *a / *b) : "n/a";
+}
 std::string fmt_per(const std::optional<double>& ns, std::uint64_t insns) {
     return ns && insns ? fmt::format("{:.2f}", *ns / static_cast<double>(insns)) : "n/a";
 }
@@ -223,7 +227,7 @@ int main(int argc, char** argv) {
         const bool interp_ok = check.xbpf_ok;
         if (opt.check_only) {
             for (const auto& p : check.problems) std::fprintf(stderr, "MISMATCH %s\n", p.c_str());
-            fmt::print("{:<9} {} ({} seeds; native, xbpf checked + unchecked{})\n", k->name,
+            fmt::print("{:<9} {} ({} seeds; native, xbpf interpreter and JIT, checked + unchecked{})\n", k->name,
                        check.ok() ? "ok" : "FAILED", xbpf::bench::check_seeds().size(), kern ? ", Linux kernel" : "");
             ++(check.ok() ? passed : failed);
             continue;
@@ -252,10 +256,10 @@ int main(int argc, char** argv) {
         auto native_fn = [&](std::uint64_t n) {
             for (std::uint64_t i = 0; i < n; ++i) sink ^= xbpf::bench::run_native(*k, seed);
         };
-        auto interp_fn = [&](bool checked) {
-            return [&, checked](std::uint64_t n) {
+        auto interp_fn = [&](xbpf::bench::XbpfEngine engine) {
+            return [&, engine](std::uint64_t n) {
                 for (std::uint64_t i = 0; i < n; ++i) {
-                    auto r = (*interp)->run(seed, checked);
+                    auto r = (*interp)->run(seed, engine);
                     if (!r) fatal(fmt::format("{}: {}", k->name, r.error().to_string()));
                     sink ^= static_cast<std::uint32_t>(r->r0);
                 }
@@ -277,11 +281,16 @@ int main(int argc, char** argv) {
             for (std::uint64_t i = 0; i < n; ++i) sink ^= static_cast<std::uint32_t>(baseline_once().value_or(0));
         };
         const std::uint64_t n_baseline = baseline_ok ? timer.calibrate(baseline_fn) : 0;
-        const auto unchecked_fn = interp_fn(false);
-        const auto checked_fn = interp_fn(true);
+        using xbpf::bench::XbpfEngine;
+        const auto unchecked_fn = interp_fn(XbpfEngine::Interp);
+        const auto checked_fn = interp_fn(XbpfEngine::InterpChecked);
+        const auto xjit_fn = interp_fn(XbpfEngine::Jit);
+        const auto xjit_checked_fn = interp_fn(XbpfEngine::JitChecked);
         const std::uint64_t n_native = timer.calibrate(native_fn);
         const std::uint64_t n_unchecked = interp_ok ? timer.calibrate(unchecked_fn) : 0;
         const std::uint64_t n_checked = interp_ok ? timer.calibrate(checked_fn) : 0;
+        const std::uint64_t n_xjit = interp_ok ? timer.calibrate(xjit_fn) : 0;
+        const std::uint64_t n_xjit_checked = interp_ok ? timer.calibrate(xjit_checked_fn) : 0;
         std::uint32_t repeat = 1;
         if (kern) {
             auto once = kern->run(seed, 64);
@@ -301,6 +310,9 @@ int main(int argc, char** argv) {
             if (interp_ok) {
                 keep_min(row.interp_ns, Timer::elapsed(unchecked_fn, n_unchecked) / static_cast<double>(n_unchecked));
                 keep_min(row.checked_ns, Timer::elapsed(checked_fn, n_checked) / static_cast<double>(n_checked));
+                keep_min(row.xjit_ns, Timer::elapsed(xjit_fn, n_xjit) / static_cast<double>(n_xjit));
+                keep_min(row.xjit_checked_ns,
+                         Timer::elapsed(xjit_checked_fn, n_xjit_checked) / static_cast<double>(n_xjit_checked));
             }
             if (baseline_ok)
                 keep_min(row.switch_ns, Timer::elapsed(baseline_fn, n_baseline) / static_cast<double>(n_baseline));
@@ -315,8 +327,12 @@ int main(int argc, char** argv) {
     }
 
     // Geometric means of the ratios over kernels that have both figures.
-    std::vector<double> r_native, r_jit, r_checked, r_switch;
+    std::vector<double> r_native, r_jit, r_checked, r_switch, x_native, x_kjit, x_checked, x_interp;
     for (const auto& r : rows) {
+        if (r.xjit_ns && r.native_ns) x_native.push_back(*r.xjit_ns / *r.native_ns);
+        if (r.xjit_ns && r.jit_ns) x_kjit.push_back(*r.xjit_ns / *r.jit_ns);
+        if (r.xjit_ns && r.xjit_checked_ns) x_checked.push_back(*r.xjit_checked_ns / *r.xjit_ns);
+        if (r.xjit_ns && r.interp_ns) x_interp.push_back(*r.interp_ns / *r.xjit_ns);
         if (r.switch_ns && r.checked_ns) r_switch.push_back(*r.switch_ns / *r.checked_ns);
         if (r.interp_ns && r.native_ns) r_native.push_back(*r.interp_ns / *r.native_ns);
         if (r.interp_ns && r.jit_ns) r_jit.push_back(*r.interp_ns / *r.jit_ns);
@@ -347,6 +363,12 @@ int main(int argc, char** argv) {
                 {"kernel_verifier_processed_insns", r.verifier_insns ? nlohmann::json(*r.verifier_insns) : nullptr},
                 {"native_ns", opt_num(r.native_ns)},
                 {"kernel_jit_ns", opt_num(r.jit_ns)},
+                {"xbpf_jit_ns", opt_num(r.xjit_ns)},
+                {"xbpf_jit_checked_ns", opt_num(r.xjit_checked_ns)},
+                {"xbpf_jit_over_native", ratio(r.xjit_ns, r.native_ns)},
+                {"xbpf_jit_over_kernel_jit", ratio(r.xjit_ns, r.jit_ns)},
+                {"xbpf_jit_checked_over_jit", ratio(r.xjit_checked_ns, r.xjit_ns)},
+                {"interp_over_xbpf_jit", ratio(r.interp_ns, r.xjit_ns)},
                 {"interp_ns", opt_num(r.interp_ns)},
                 {"interp_checked_ns", opt_num(r.checked_ns)},
                 {"interp_ns_per_insn", r.interp_ns && r.insns ? nlohmann::json(*r.interp_ns / r.insns) : nullptr},
@@ -364,10 +386,10 @@ int main(int argc, char** argv) {
         auto gm = [](const std::vector<double>& v) {
             return v.empty() ? nlohmann::json(nullptr) : nlohmann::json(geomean(v));
         };
-        j["geomean"] = {{"interp_over_native", gm(r_native)},
-                        {"interp_over_kernel_jit", gm(r_jit)},
-                        {"checked_over_unchecked", gm(r_checked)},
-                        {"switch_baseline_over_checked", gm(r_switch)}};
+        j["geomean"] = {{"xbpf_jit_over_native", gm(x_native)},       {"xbpf_jit_over_kernel_jit", gm(x_kjit)},
+                        {"xbpf_jit_checked_over_jit", gm(x_checked)}, {"interp_over_xbpf_jit", gm(x_interp)},
+                        {"interp_over_native", gm(r_native)},         {"interp_over_kernel_jit", gm(r_jit)},
+                        {"checked_over_unchecked", gm(r_checked)},    {"switch_baseline_over_checked", gm(r_switch)}};
         std::cout << j.dump(2) << "\n";
         return mismatch ? 1 : 0;
     }
@@ -376,6 +398,23 @@ int main(int argc, char** argv) {
                std::thread::hardware_concurrency(), kernel_release(), jit_setting());
     fmt::print("seed {:#x}; ns per run, fastest of {} interleaved batches of ~{} ms CPU time per engine\n\n", opt.seed,
                opt.reps, opt.batch_ms);
+    auto gm_text = [](const std::vector<double>& v) {
+        return v.empty() ? std::string("n/a") : fmt::format("{:.2f}x", geomean(v));
+    };
+    // The JIT first: xbpf's JIT against native code and the kernel's JIT.
+    const auto jit_line =
+        fmt::format("{:<9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9} {:>9} {:>10} {:>10}\n", "kernel", "insns/run", "native",
+                    "kernel-JIT", "xbpf-JIT", "ns/insn", "JIT/nat", "JIT/kJIT", "JIT-chk", "chk/JIT");
+    fmt::print("{}", jit_line);
+    fmt::print("{}\n", std::string(jit_line.size() - 1, '-'));
+    for (const auto& r : rows) {
+        fmt::print("{:<9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9} {:>9} {:>10} {:>10}\n", r.name,
+                   r.insns ? std::to_string(r.insns) : "n/a", fmt_ns(r.native_ns), fmt_ns(r.jit_ns), fmt_ns(r.xjit_ns),
+                   fmt_per(r.xjit_ns, r.insns), fmt_ratio2(r.xjit_ns, r.native_ns), fmt_ratio2(r.xjit_ns, r.jit_ns),
+                   fmt_ns(r.xjit_checked_ns), fmt_ratio2(r.xjit_checked_ns, r.xjit_ns));
+    }
+    fmt::print("{:<9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9} {:>9} {:>10} {:>10}\n\n", "geomean", "", "", "", "", "",
+               gm_text(x_native), gm_text(x_kjit), "", gm_text(x_checked));
     const auto line = fmt::format("{:<9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9} {:>8} {:>10} {:>10} {:>9} {:>9} {:>10}\n",
                                   "kernel", "insns/run", "native", "kernel-JIT", "interp", "ns/insn", "checked",
                                   "ns/insn", "interp/nat", "interp/JIT", "chk/unchk", "switch", "switch/chk");
@@ -389,9 +428,6 @@ int main(int argc, char** argv) {
                    fmt_ratio(r.interp_ns, r.jit_ns), fmt_ratio(r.checked_ns, r.interp_ns), fmt_ns(r.switch_ns),
                    fmt_ratio(r.switch_ns, r.checked_ns), r.note.empty() ? "" : "  (" + r.note + ")");
     }
-    auto gm_text = [](const std::vector<double>& v) {
-        return v.empty() ? std::string("n/a") : fmt::format("{:.1f}x", geomean(v));
-    };
     fmt::print("{:<9} {:>9} {:>9} {:>10} {:>9} {:>8} {:>9} {:>8} {:>10} {:>10} {:>9} {:>9} {:>10}\n", "geomean", "", "",
                "", "", "", "", "", gm_text(r_native), gm_text(r_jit), gm_text(r_checked), "", gm_text(r_switch));
     return mismatch ? 1 : 0;

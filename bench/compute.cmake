@@ -36,7 +36,7 @@ add_library(xbpf_bench_compute_common STATIC ${CMAKE_CURRENT_SOURCE_DIR}/compute
 # The native reference is built at -O2 whatever the build type (the last -O flag wins).
 set_source_files_properties(${compute_dir}/native.c PROPERTIES COMPILE_OPTIONS "-O2")
 target_include_directories(xbpf_bench_compute_common PUBLIC ${CMAKE_CURRENT_SOURCE_DIR} PRIVATE ${compute_gen})
-target_link_libraries(xbpf_bench_compute_common PUBLIC xbpf_vm xbpf_kernel)
+target_link_libraries(xbpf_bench_compute_common PUBLIC xbpf_vm xbpf_jit xbpf_kernel)
 
 add_executable(xbpf-compare-compute ${CMAKE_CURRENT_SOURCE_DIR}/compare.cpp)
 target_link_libraries(xbpf-compare-compute PRIVATE xbpf_bench_compute_common nlohmann_json::nlohmann_json)
@@ -53,3 +53,10 @@ if(benchmark_FOUND)
 else()
   message(STATUS "bench/compute: xbpf-bench-compute skipped (Google Benchmark not found: libbenchmark-dev)")
 endif()
+
+# JIT compile throughput (bench/jit_compile_compare.cpp): generated programs of 100 to 100,000 instructions and the
+# compute kernels, jit::compile next to vm::Program::load in the same run.
+add_executable(xbpf-compare-jit-compile ${CMAKE_CURRENT_SOURCE_DIR}/jit_compile_compare.cpp
+                                        ${CMAKE_SOURCE_DIR}/tests/support/program_gen.cpp)
+target_include_directories(xbpf-compare-jit-compile PRIVATE ${CMAKE_SOURCE_DIR}/tests)
+target_link_libraries(xbpf-compare-jit-compile PRIVATE xbpf_bench_compute_common nlohmann_json::nlohmann_json)

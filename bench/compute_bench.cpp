@@ -1,5 +1,7 @@
 // xbpf-bench-compute: Google Benchmark over the compute kernels (bench/README.md). Per kernel:
 //   compute/NAME/native             the kernel compiled by the host compiler at -O2
+//   compute/NAME/xbpf_jit           xbpf's JIT, code built from the verifier's facts
+//   compute/NAME/xbpf_jit_checked   xbpf's JIT with run-time checks (bounds + budget)
 //   compute/NAME/xbpf_interp        the xbpf interpreter, unchecked mode
 //   compute/NAME/xbpf_interp_checked  the xbpf interpreter, checked mode (bounds + budget)
 //   compute/NAME/kernel_jit         the Linux kernel through BPF_PROG_TEST_RUN: each iteration is one test run of
@@ -39,13 +41,13 @@ void bm_native(benchmark::State& state, const ComputeKernel* k) {
     for (auto _ : state) benchmark::DoNotOptimize(xbpf::bench::run_native(*k, kSeed));
 }
 
-void bm_interp(benchmark::State& state, const ComputeKernel* k, bool checked) {
+void bm_xbpf(benchmark::State& state, const ComputeKernel* k, xbpf::bench::XbpfEngine engine) {
     auto runner = XbpfRunner::create(*k);
     if (!runner) return state.SkipWithError(runner.error().to_string().c_str());
     std::uint64_t insns = 0;
     if (auto counted = (*runner)->run(kSeed, true)) insns = counted->insns;
     for (auto _ : state) {
-        auto r = (*runner)->run(kSeed, checked);
+        auto r = (*runner)->run(kSeed, engine);
         if (!r) return state.SkipWithError(r.error().to_string().c_str());
         benchmark::DoNotOptimize(r->r0);
     }
@@ -99,8 +101,11 @@ int main(int argc, char** argv) {
     for (const auto& k : xbpf::bench::compute_kernels()) {
         const std::string base = fmt::format("compute/{}/", k.name);
         benchmark::RegisterBenchmark((base + "native").c_str(), bm_native, &k);
-        benchmark::RegisterBenchmark((base + "xbpf_interp").c_str(), bm_interp, &k, false);
-        benchmark::RegisterBenchmark((base + "xbpf_interp_checked").c_str(), bm_interp, &k, true);
+        using xbpf::bench::XbpfEngine;
+        benchmark::RegisterBenchmark((base + "xbpf_jit").c_str(), bm_xbpf, &k, XbpfEngine::Jit);
+        benchmark::RegisterBenchmark((base + "xbpf_jit_checked").c_str(), bm_xbpf, &k, XbpfEngine::JitChecked);
+        benchmark::RegisterBenchmark((base + "xbpf_interp").c_str(), bm_xbpf, &k, XbpfEngine::Interp);
+        benchmark::RegisterBenchmark((base + "xbpf_interp_checked").c_str(), bm_xbpf, &k, XbpfEngine::InterpChecked);
         benchmark::RegisterBenchmark((base + "kernel_jit").c_str(), bm_kernel_jit, &k)
             ->UseManualTime()
             ->Iterations(kKernelIterations);

@@ -39,21 +39,39 @@ std::vector<std::uint32_t> check_seeds();
 /// Calls the native kernel with a seed read through a volatile, so nothing can be folded at compile time.
 std::uint32_t run_native(const ComputeKernel& kernel, std::uint32_t seed);
 
-/// The xbpf interpreter on a kernel's raw program. The memory it gets is 64 bytes with the seed at offset 0,
-/// registered as the only region (checked mode). Not movable: the run input points at its own memory.
+/// How xbpf runs a kernel.
+enum class XbpfEngine : std::uint8_t {
+    Interp,         ///< the interpreter, unchecked (as for a verified program)
+    InterpChecked,  ///< the interpreter, checked mode (bounds + budget)
+    Jit,            ///< JIT code built from the verifier's facts (the default for a verified program)
+    JitChecked,     ///< JIT code with run-time checks (as for `--no-verify`)
+};
+
+/// The engine's name in tables ("xbpf JIT (checked)").
+const char* engine_name(XbpfEngine engine);
+
+/// xbpf on a kernel's raw program. The memory it gets is 64 bytes with the seed at offset 0, registered as the only
+/// region (checked mode). The program is verified (raw memory of 64 bytes) and compiled twice by the JIT: from the
+/// verifier's facts, and with run-time checks. Not movable: the run input points at its own memory.
 class XbpfRunner {
   public:
     static Result<std::unique_ptr<XbpfRunner>> create(const ComputeKernel& kernel);
 
-    /// One run. `checked` picks the interpreter mode; RunResult::insns counts instructions in checked mode.
-    Result<vm::RunResult> run(std::uint32_t seed, bool checked);
+    /// One run. RunResult::insns counts instructions in the checked interpreter.
+    Result<vm::RunResult> run(std::uint32_t seed, XbpfEngine engine);
+    /// The interpreter, checked or not (the older form).
+    Result<vm::RunResult> run(std::uint32_t seed, bool checked) {
+        return run(seed, checked ? XbpfEngine::InterpChecked : XbpfEngine::Interp);
+    }
 
     XbpfRunner(const XbpfRunner&) = delete;
     XbpfRunner& operator=(const XbpfRunner&) = delete;
 
   private:
-    explicit XbpfRunner(vm::Program program);
-    vm::Program program_;
+    XbpfRunner(vm::Program program, vm::Program jit, vm::Program jit_checked);
+    vm::Program program_;      // no native code: the interpreter
+    vm::Program jit_;          // JIT code from the verifier's facts
+    vm::Program jit_checked_;  // JIT code with run-time checks
     std::array<std::uint8_t, 64> mem_{};
     vm::RunInput input_;
 };

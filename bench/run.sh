@@ -34,6 +34,11 @@ if [ -x "$bin/xbpf-bench-maps" ]; then
   echo "== maps from the host: Google Benchmark (bench/map_bench.cpp)"
   "$bin/xbpf-bench-maps" --benchmark_min_time=0.05 "$@"
 fi
+if [ -x "$bin/xbpf-compare-jit-compile" ]; then
+  echo
+  echo "== JIT compile throughput (bench/jit_compile_compare.cpp)"
+  "$bin/xbpf-compare-jit-compile"
+fi
 if [ -x "$bin/xbpf-compare-verifier" ]; then
   echo
   echo "== verifier: xbpf verify vs kernel BPF_PROG_LOAD (bench/verifier_compare.cpp)"

@@ -103,6 +103,71 @@ std::optional<Prototype> prototype(std::int32_t id) {
 
 std::span<const Prototype> all_prototypes() { return kPrototypes; }
 
+namespace {
+
+constexpr std::uint64_t type_bit(std::uint32_t t) { return std::uint64_t{1} << t; }
+// Families of program types with the same helper set (enum bpf_prog_type numbers).
+// sk_filter_func_proto (socket_filter 1), cg_skb_func_proto (cgroup_skb 8), sk_skb_func_proto (sk_skb 14).
+constexpr std::uint64_t kSkbReadOnly = type_bit(1) | type_bit(8) | type_bit(14);
+// tc_cls_act_func_proto (sched_cls 3, sched_act 4), lwt_*_func_proto (lwt_in 10, lwt_out 11, lwt_xmit 12,
+// lwt_seg6local 19).
+constexpr std::uint64_t kTcLwt = type_bit(3) | type_bit(4) | type_bit(10) | type_bit(11) | type_bit(12) | type_bit(19);
+// xdp_func_proto (xdp 6).
+constexpr std::uint64_t kXdp = type_bit(6);
+constexpr std::uint64_t kNet = kSkbReadOnly | kTcLwt | kXdp;
+// bpf_tracing_func_proto users: kprobe 2, tracepoint 5, perf_event 7, raw_tracepoint 17, raw_tracepoint_writable
+// 24, tracing 26 (tracing_prog_func_proto), lsm 29 (bpf_lsm_func_proto falls back to tracing_prog_func_proto).
+constexpr std::uint64_t kTrace =
+    type_bit(2) | type_bit(5) | type_bit(7) | type_bit(17) | type_bit(24) | type_bit(26) | type_bit(29);
+constexpr std::uint64_t kKnownTypes = kNet | kTrace;
+
+/// The program types offered helper `id`, and whether the network types need CAP_PERFMON for it.
+struct Offer {
+    std::uint64_t types = kKnownTypes;
+    bool perfmon = false;
+};
+
+constexpr Offer offer(std::int32_t id) {
+    switch (id) {
+        case 4:   // probe_read
+        case 45:  // probe_read_str
+        case 27:  // get_stackid
+        case 67:  // get_stack
+            return {kTrace, false};
+        case 26: return {kSkbReadOnly | kTcLwt, false};  // skb_load_bytes
+        case 28: return {kTcLwt | kXdp, false};          // csum_diff
+        case 44:                                         // xdp_adjust_head
+        case 65:                                         // xdp_adjust_tail
+            return {kXdp, false};
+        case 160:
+            return {kNet, false};  // ktime_get_coarse_ns: bpf_tracing_func_proto refuses it
+        // bpf_base_func_proto offers these only when the loader is perfmon_capable().
+        case 6:    // trace_printk
+        case 16:   // get_current_comm
+        case 35:   // get_current_task
+        case 112:  // probe_read_user
+        case 113:  // probe_read_kernel
+        case 114:  // probe_read_user_str
+        case 115:  // probe_read_kernel_str
+        case 165:  // snprintf
+        case 177:  // trace_vprintk
+            return {kKnownTypes, true};
+        default: return {};
+    }
+}
+
+}  // namespace
+
+bool availability_known(std::uint32_t prog_type) { return prog_type < 64 && (kKnownTypes & type_bit(prog_type)) != 0; }
+
+bool offered_to(std::int32_t id, std::uint32_t prog_type, bool perfmon) {
+    if (!availability_known(prog_type)) return true;
+    const Offer o = offer(id);
+    if ((o.types & type_bit(prog_type)) == 0) return false;
+    if (o.perfmon && !perfmon && (kTrace & type_bit(prog_type)) == 0) return false;
+    return true;
+}
+
 int arg_count(const Prototype& proto) {
     int n = 0;
     while (n < 5 && proto.args[static_cast<std::size_t>(n)].type != ArgType::DontCare) ++n;

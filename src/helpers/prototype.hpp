@@ -74,4 +74,17 @@ std::span<const Prototype> all_prototypes();
 /// Number of arguments (the index of the first DontCare).
 int arg_count(const Prototype& proto);
 
+/// Whether programs of kernel program type `prog_type` (enum bpf_prog_type numbering) are offered helper `id`: the
+/// kernel's per-type get_func_proto (sk_filter_func_proto, tc_cls_act_func_proto, xdp_func_proto,
+/// kprobe_prog_func_proto, tracing_prog_func_proto, ...), for the helpers in this table. `perfmon`: the loader has
+/// CAP_PERFMON; without it the network types lose the helpers bpf_base_func_proto offers only to perfmon-capable
+/// loaders (probe reads, printk, get_current_task, ...). The tracing types need CAP_PERFMON to load at all and are
+/// not restricted further. Program types outside the table (raw memory programs, 0, and types xbpf has no
+/// context for) are offered every helper. Data measured with a `call N; r0 = 0; exit` probe on Linux 6.18 and
+/// re-checked against the running kernel by tests/unit/verifier/helper_availability_test.cpp.
+bool offered_to(std::int32_t id, std::uint32_t prog_type, bool perfmon);
+
+/// Whether offered_to has data for kernel program type `prog_type`.
+bool availability_known(std::uint32_t prog_type);
+
 }  // namespace xbpf::helpers

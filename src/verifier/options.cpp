@@ -10,6 +10,7 @@ VerifyOptions options_for(const object::ObjectSpec& object, const object::Progra
     o.gpl_compatible = object::license_is_gpl_compatible(object.license);
     o.spec = &program;
     o.attach_target = program.attach_target;
+    o.program_btf = object.btf.get();
     o.maps.reserve(object.maps.size());
     for (std::size_t i = 0; i < object.maps.size(); ++i) {
         MapInfo info{object.maps[i], {}};

@@ -53,6 +53,10 @@ struct VerifyOptions {
     std::string attach_target;
     /// The kernel BTF those types come from; null: the running kernel's (/sys/kernel/btf/vmlinux).
     const struct btf* kernel_btf = nullptr;
+    /// The program's own BTF (the object's), which `spec->func_info` type ids refer to. Functions with
+    /// BTF_FUNC_GLOBAL linkage are then verified once, on their own, with arguments typed from their prototype,
+    /// as the kernel does; without it every sub-program is verified in each calling context.
+    const struct btf* program_btf = nullptr;
 };
 
 /// Why and where a program was rejected.

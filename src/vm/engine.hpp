@@ -44,8 +44,36 @@ struct Engine {
     std::uint64_t tail_ctx = 0;
     std::uint32_t tail_calls = 0;  ///< tail calls taken this run (MAX_TAIL_CALL_CNT = 33)
 
-    /// The error of a callback that faulted (ctx.aborted is set with it).
+    /// The error of a callback that faulted (ctx.aborted is set with it); native code also records its own
+    /// faults here before it unwinds.
     std::optional<Error> error;
+
+    /// Native code may run (vm::run chose it): callbacks and tail calls enter a program's NativeCode when its mode
+    /// matches `checked`.
+    bool use_native = false;
+    /// Native code: the host stack pointer recorded by the innermost entry trampoline, restored by its abort path.
+    std::uint64_t native_rsp = 0;
+
+    /// The native code to run `impl` with in this run, or null (interpreter).
+    [[nodiscard]] const NativeCode* native_for(const Program::Impl* impl) const {
+        return use_native && impl->native && impl->native->checked() == checked ? impl->native.get() : nullptr;
+    }
+
+    /// Checked mode: may the program access [addr, addr + size) (write: store) with `depth` frames active? Inside
+    /// the active stack frames, a region of the run's input (the first containing it decides), or granted memory.
+    /// Shared by the interpreter and native code.
+    [[nodiscard]] bool access_ok(std::uint64_t addr, std::uint64_t size, bool write, std::size_t active_depth) {
+        // The active frames, from the engine's own depth: r10 is a register the program may overwrite.
+        const std::uint64_t frame_bottom = stack_top - (active_depth + 1) * isa::kStackSize;
+        if (addr >= frame_bottom && size <= stack_top - frame_bottom &&
+            addr - frame_bottom <= stack_top - frame_bottom - size)
+            return true;
+        for (const MemoryRegion& r : input->regions)
+            if (r.contains(addr, size)) return !write || r.writable;
+        return granted_ok(addr, size, write);
+    }
+    /// Is [addr, addr + size) inside memory granted during the run (and writable, for a write)?
+    bool granted_ok(std::uint64_t addr, std::uint64_t size, bool write);
 
     static Engine* from(helpers::Context* c) { return static_cast<Engine*>(c->engine); }
 
@@ -63,6 +91,10 @@ inline constexpr std::uint32_t kMaxTailCalls = 33;
 /// error saying a CO-RE relocation could not be resolved.
 std::uint64_t core_poisoned(std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t, std::uint64_t,
                             helpers::Context* self);
+
+/// Runs the function at slot `fn` of e->cur in the interpreter on frame e->depth with r1..r5 = args, until that
+/// frame exits (native code uses it for tail calls into programs without native code).
+Result<std::uint64_t> interpret_function(Engine* e, std::size_t fn, const std::uint64_t* args);
 
 /// Runs the function at slot `fn` of the running program on a new frame with r1..r5 = args (Context::call).
 std::uint64_t engine_call(helpers::Context* self, std::uint64_t fn, std::uint64_t a1, std::uint64_t a2,

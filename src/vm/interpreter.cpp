@@ -6,15 +6,17 @@
 //  - signed division of INT_MIN by -1 gives INT_MIN, signed modulo gives 0 (no trap);
 //  - the legacy LD_ABS/LD_IND loads read the packet big-endian and end the program with r0 = 0 when out of bounds.
 // Checked mode bounds every load and store by the active stack frames and the regions the program was given,
-// requires natural alignment for atomics, bounds the instruction count, and reports violations naming the
-// instruction. Unchecked mode trusts the program (a verifier accepted it); only the call depth stays checked,
-// since it protects the interpreter's own frame array.
+// requires natural alignment for atomics, checks helper arguments against the helpers' prototypes
+// (helper_args.hpp), bounds the instruction count, and reports violations naming the instruction. Unchecked mode trusts
+// the program (a verifier accepted it); only the call depth stays checked, since it protects the interpreter's own
+// frame array.
 #include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
 
 #include "vm/engine.hpp"
+#include "vm/helper_args.hpp"
 
 namespace xbpf::vm {
 namespace {
@@ -82,27 +84,6 @@ bool engine_owns(const helpers::Context* self, u64 addr, std::size_t n) {
            any_contains(e->granted);
 }
 
-// Checked mode: is [addr, addr + size) inside memory granted during the run? The region hit last is tried first,
-// then the others newest first (a program mostly touches what a helper handed it last).
-bool granted_ok(Engine* e, u64 addr, u64 size, bool write) {
-    const std::vector<MemoryRegion>& g = e->granted;
-    if (e->last_hit < g.size() && g[e->last_hit].contains(addr, size)) return !write || g[e->last_hit].writable;
-    // The region starting closest below addr (regions rarely overlap; when they do, the scan below decides).
-    if (auto it = e->granted_by_start.upper_bound(addr); it != e->granted_by_start.begin()) {
-        --it;
-        if (g[it->second].contains(addr, size) && (!write || g[it->second].writable)) {
-            e->last_hit = it->second;
-            return true;
-        }
-    }
-    for (std::size_t i = g.size(); i-- > 0;)
-        if (g[i].contains(addr, size)) {
-            e->last_hit = i;
-            return !write || g[i].writable;
-        }
-    return false;
-}
-
 // Unchecked instantiations never reach the checked-mode fault labels.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-label"
@@ -145,16 +126,9 @@ Result<u64> exec(Engine* e, const ThreadedInsn* start, const u64* args, const vo
     u64 fault_size = 0;
     bool fault_write = false;
 
-    // Checked-mode access test: inside the active stack frames or a given region.
+    // Checked-mode access test (Engine::access_ok, shared with native code) with the loop's own depth.
     const auto access_ok = [&](u64 addr, u64 size, bool write) -> bool {
-        // The active frames, from the interpreter's own depth: r10 is a register the program may overwrite.
-        const u64 frame_bottom = stack_top - (depth + 1) * isa::kStackSize;
-        if (addr >= frame_bottom && size <= stack_top - frame_bottom &&
-            addr - frame_bottom <= stack_top - frame_bottom - size)
-            return true;
-        for (const MemoryRegion& r : input->regions)
-            if (r.contains(addr, size)) return !write || r.writable;
-        return granted_ok(e, addr, size, write);
+        return e->access_ok(addr, size, write, depth);
     };
 
 #define DST reg[pc->dst]
@@ -516,7 +490,13 @@ L_Jsle32Reg:
     // ---- calls and exit ----
 L_Call:
     e->depth = depth;
-    if constexpr (kChecked) e->budget = budget;
+    if constexpr (kChecked) {
+        e->budget = budget;
+        // Helpers trust their arguments (the verifier proves them): a checked run proves them here.
+        if (auto bad = check_helper_args(*e, static_cast<std::size_t>(pc->imm), &reg[1],
+                                         static_cast<std::size_t>(pc - base))) [[unlikely]]
+            return std::unexpected(std::move(*bad));
+    }
     reg[0] = helpers[pc->imm](reg[1], reg[2], reg[3], reg[4], reg[5], &e->ctx);
     if constexpr (kChecked) budget = e->budget;
     if (e->ctx.aborted) [[unlikely]]
@@ -800,6 +780,27 @@ bad_code:
 
 }  // namespace
 
+// Checked mode: is [addr, addr + size) inside memory granted during the run? The region hit last is tried first,
+// then the others newest first (a program mostly touches what a helper handed it last).
+bool Engine::granted_ok(u64 addr, u64 size, bool write) {
+    const std::vector<MemoryRegion>& g = granted;
+    if (last_hit < g.size() && g[last_hit].contains(addr, size)) return !write || g[last_hit].writable;
+    // The region starting closest below addr (regions rarely overlap; when they do, the scan below decides).
+    if (auto it = granted_by_start.upper_bound(addr); it != granted_by_start.begin()) {
+        --it;
+        if (g[it->second].contains(addr, size) && (!write || g[it->second].writable)) {
+            last_hit = it->second;
+            return true;
+        }
+    }
+    for (std::size_t i = g.size(); i-- > 0;)
+        if (g[i].contains(addr, size)) {
+            last_hit = i;
+            return !write || g[i].writable;
+        }
+    return false;
+}
+
 void Engine::grant(const void* p, std::size_t n, bool writable, const char* name) {
     const u64 start = reinterpret_cast<u64>(p);
     if (last_hit < granted.size() && granted[last_hit].start == start && granted[last_hit].size >= n &&
@@ -849,8 +850,10 @@ u64 engine_call(helpers::Context* self, u64 fn, u64 a1, u64 a2, u64 a3, u64 a4, 
     const std::size_t saved_depth = e->depth;
     ++e->depth;
     const u64 args[5] = {a1, a2, a3, a4, a5};
-    auto r = e->checked ? exec<true>(e, impl->code_checked.data() + fn, args, nullptr)
-                        : exec<false>(e, impl->code_unchecked.data() + fn, args, nullptr);
+    const NativeCode* native = e->native_for(impl);
+    auto r = native       ? native->run(e, fn, args)
+             : e->checked ? exec<true>(e, impl->code_checked.data() + fn, args, nullptr)
+                          : exec<false>(e, impl->code_unchecked.data() + fn, args, nullptr);
     e->depth = saved_depth;
     e->cur = impl;
     if (!r) {
@@ -872,9 +875,17 @@ const void* const* interpreter_labels(bool checked) {
     return labels;
 }
 
-Result<RunResult> interpret(const Program& program, const RunInput& input, const RunOptions& options) {
+Result<u64> interpret_function(Engine* e, std::size_t fn, const u64* args) {
+    return e->checked ? exec<true>(e, e->cur->code_checked.data() + fn, args, nullptr)
+                      : exec<false>(e, e->cur->code_unchecked.data() + fn, args, nullptr);
+}
+
+namespace {
+
+Result<RunResult> run_program(const Program& program, const RunInput& input, const RunOptions& options,
+                              bool allow_native) {
     alignas(16) u8 stack[kStackBytes];
-    if (options.checked) std::memset(stack, 0, sizeof(stack));
+    if (options.checked || options.zero_stack) std::memset(stack, 0, sizeof(stack));
     Engine e;
     e.checked = options.checked;
     e.cur = &program.impl();
@@ -882,6 +893,7 @@ Result<RunResult> interpret(const Program& program, const RunInput& input, const
     e.stack_top = reinterpret_cast<u64>(stack) + kStackBytes;
     e.budget = options.checked ? options.insn_budget : 0;
     e.initial_budget = e.budget;
+    e.use_native = allow_native;
     e.ctx.user = input.user;
     e.ctx.env = input.env ? input.env : &helpers::default_environment();
     e.ctx.ctx = input.args[0];
@@ -894,10 +906,22 @@ Result<RunResult> interpret(const Program& program, const RunInput& input, const
     if (options.checked)
         for (const MemoryRegion& r : program.impl().data_regions)
             e.grant(reinterpret_cast<const void*>(r.start), r.size, r.writable, "global data");
-    auto r = options.checked ? exec<true>(&e, program.impl().code_checked.data(), input.args.data(), nullptr)
-                             : exec<false>(&e, program.impl().code_unchecked.data(), input.args.data(), nullptr);
+    const NativeCode* native = e.native_for(e.cur);
+    auto r = native            ? native->run(&e, 0, input.args.data())
+             : options.checked ? exec<true>(&e, program.impl().code_checked.data(), input.args.data(), nullptr)
+                               : exec<false>(&e, program.impl().code_unchecked.data(), input.args.data(), nullptr);
     if (!r) return std::unexpected(r.error());
-    return RunResult{*r, options.checked ? e.initial_budget - e.budget : 0};
+    return RunResult{*r, options.checked ? e.initial_budget - e.budget : 0, native != nullptr};
+}
+
+}  // namespace
+
+Result<RunResult> interpret(const Program& program, const RunInput& input, const RunOptions& options) {
+    return run_program(program, input, options, false);
+}
+
+Result<RunResult> run(const Program& program, const RunInput& input, const RunOptions& options) {
+    return run_program(program, input, options, options.engine != EngineKind::Interp);
 }
 
 }  // namespace xbpf::vm

@@ -182,8 +182,24 @@ Result<std::unique_ptr<Object>> Object::load(object::ObjectSpec spec, const Load
                 return std::unexpected(std::move(err));
             }
         }
-        obj->programs_.push_back(
-            std::make_shared<LoadedProgram>(&ps, std::move(*program), next_program_id.fetch_add(1), std::move(report)));
+        // Native code (LoadOptions::compile_native): checked code unless the verifier proved the program safe
+        // without kernel-pointer loads (LoadedProgram::runs_unchecked).
+        std::string native_error;
+        if (options.compile_native) {
+            bool unchecked = report && report->accepted;
+            if (unchecked)
+                for (const auto& f : report->facts) unchecked = unchecked && !f.probe_mem;
+            auto code = options.compile_native(*program, report && report->accepted ? &*report : nullptr, !unchecked,
+                                               options.unprivileged);
+            if (code)
+                program->set_native(std::move(*code));
+            else
+                native_error = code.error().message;
+        }
+        auto loaded =
+            std::make_shared<LoadedProgram>(&ps, std::move(*program), next_program_id.fetch_add(1), std::move(report));
+        loaded->native_error_ = std::move(native_error);
+        obj->programs_.push_back(std::move(loaded));
     }
 
     // Static slots: `.values = { [i] = &prog_or_map }`.

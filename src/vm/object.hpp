@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -18,6 +19,7 @@
 #include "object/core.hpp"
 #include "object/object_spec.hpp"
 #include "verifier/verifier.hpp"
+#include "vm/native.hpp"
 #include "vm/vm.hpp"
 
 namespace xbpf::vm {
@@ -37,6 +39,13 @@ struct LoadOptions {
     bool unprivileged = false;
     /// Keep the verifier's kernel-style log in each report.
     bool verifier_log = false;
+    /// Compiles each program to native code after verification (jit::native_compiler() provides one): `report`
+    /// is the accepting verifier report or null, `checked` asks for code with run-time checks, `unprivileged`
+    /// for constant blinding. Null: programs run in the interpreter. A failure is not a load error: the program
+    /// runs in the interpreter and LoadedProgram::native_error says why.
+    using NativeCompiler = std::function<Result<std::shared_ptr<const NativeCode>>(
+        const Program& program, const verifier::VerifyReport* report, bool checked, bool unprivileged)>;
+    NativeCompiler compile_native;
 };
 
 /// Every helper xbpf implements (src/helpers) plus those the VM implements itself (bpf_tail_call, bpf_loop,
@@ -59,6 +68,8 @@ class LoadedProgram final : public maps::TailCallTarget {
     /// True if the program may run in the unchecked interpreter: verified, and without loads through kernel (BTF)
     /// pointers, which must stay checked because user space has no fault-tolerant probe read for them.
     [[nodiscard]] bool runs_unchecked() const;
+    /// Why LoadOptions::compile_native failed for this program ("" if it succeeded or was not asked).
+    [[nodiscard]] const std::string& native_error() const { return native_error_; }
 
     /// Use Object::load. Public for std::make_shared.
     LoadedProgram(const object::ProgramSpec* spec, Program program, std::uint32_t id,
@@ -69,6 +80,8 @@ class LoadedProgram final : public maps::TailCallTarget {
     Program program_;
     std::uint32_t id_;
     std::optional<verifier::VerifyReport> report_;
+    std::string native_error_;
+    friend class Object;
 };
 
 /// Maps and programs of one object, alive together.
@@ -121,7 +134,11 @@ struct TestRunInput {
     std::uint32_t repeat = 1;                ///< runs; duration is the average
     bool checked = true;                     ///< checked interpreter mode (until a verifier has accepted the program)
     std::uint64_t insn_budget = 1ull << 32;  ///< checked mode: instructions per run
+    EngineKind engine = EngineKind::Auto;    ///< native code when the program has it for this mode (vm::run)
     const helpers::Environment* env = nullptr;  ///< null: helpers::default_environment()
+    /// Checked mode, xdp and sched_cls/act: the packet region is only [data_meta, data_end) as the run starts (not
+    /// the whole frame), so a read past the packet's end faults (vm/counterexample.hpp).
+    bool strict_packet = false;
 };
 
 /// BPF_PROG_TEST_RUN's output.
@@ -130,6 +147,7 @@ struct TestRunOutput {
     std::vector<std::uint8_t> data_out;  ///< the packet after the run (xdp/skb, after head/tail adjustments)
     std::vector<std::uint8_t> ctx_out;   ///< the context after the run (xdp_md, __sk_buff)
     std::uint64_t duration_ns = 0;       ///< average wall time of one run
+    bool native = false;                 ///< the runs entered native (JIT) code
 };
 
 /// Runs `program` the way the kernel's BPF_PROG_TEST_RUN runs a program of its type (net/bpf/test_run.c): XDP gets

@@ -14,6 +14,8 @@ Program::~Program() = default;
 
 const std::vector<isa::Instruction>& Program::instructions() const { return impl_->insns; }
 std::size_t Program::size() const { return impl_->insns.size(); }
+void Program::set_native(std::shared_ptr<const NativeCode> code) { impl_->native = std::move(code); }
+const NativeCode* Program::native() const { return impl_->native.get(); }
 
 namespace {
 
@@ -202,7 +204,7 @@ Result<RunResult> run_raw(const Program& program, std::span<std::uint8_t> mem, c
     input.args[1] = mem.size();
     input.packet = mem;
     if (!mem.empty()) input.regions.push_back({reinterpret_cast<std::uint64_t>(mem.data()), mem.size(), true, "mem"});
-    return interpret(program, input, options);
+    return run(program, input, options);
 }
 
 }  // namespace xbpf::vm

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "maps/map.hpp"
+#include "vm/native.hpp"
 #include "vm/vm.hpp"
 
 namespace xbpf::vm {
@@ -32,6 +33,8 @@ struct Program::Impl {
     /// mode; read-only for maps created with BPF_F_RDONLY_PROG (.rodata, .kconfig).
     std::vector<MemoryRegion> data_regions;
     std::uint32_t prog_type = 0;  ///< enum bpf_prog_type (ProgramEnv::prog_type)
+    /// Machine code compiled for this program (Program::set_native), or null.
+    std::shared_ptr<const NativeCode> native;
 };
 
 /// The interpreter's label tables, one per mode, indexed by isa::Op (filled by the interpreter itself).

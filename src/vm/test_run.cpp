@@ -125,17 +125,26 @@ Result<std::pair<RunResult, std::uint64_t>> run_repeated(const LoadedProgram& pr
     RunOptions options;
     options.checked = in.checked;
     options.insn_budget = in.insn_budget;
+    options.engine = in.engine;
     const std::uint32_t repeat = in.repeat == 0 ? 1 : in.repeat;
     RunResult last;
     const auto start = std::chrono::steady_clock::now();
     for (std::uint32_t i = 0; i < repeat; ++i) {
         maps::CpuScope cpu(maps::current_cpu());
-        auto r = interpret(program.program(), input, options);
+        auto r = run(program.program(), input, options);
         if (!r) return std::unexpected(r.error());
         last = *r;
     }
     const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start);
     return std::pair{last, static_cast<std::uint64_t>(ns.count()) / repeat};
+}
+
+/// The packet memory a checked run may touch: the whole frame (headroom and tailroom: the kernel's buffer is there,
+/// only the verifier keeps programs inside [data, data_end)) or, with TestRunInput::strict_packet, exactly
+/// [data_meta, data_end) as the run starts (vm/counterexample.cpp: reads past the end fault).
+MemoryRegion packet_region(const helpers::Packet& packet, bool strict) {
+    if (!strict) return {addr(packet.frame_start), kPageSize - kSharedInfo, true, "packet"};
+    return {addr(packet.data_meta), static_cast<std::uint64_t>(packet.data_end - packet.data_meta), true, "packet"};
 }
 
 RunInput base_input(const LoadedProgram& program, const TestRunInput& in) {
@@ -229,13 +238,14 @@ Result<TestRunOutput> run_xdp(const LoadedProgram& program, const TestRunInput& 
     input.args[0] = addr(ctx);
     input.packet_buffer = &packet;
     input.regions.push_back({addr(ctx), sizeof(xdp_md), false, "ctx"});
-    input.regions.push_back({addr(packet.frame_start), kPageSize - kSharedInfo, true, "packet"});
+    input.regions.push_back(packet_region(packet, in.strict_packet));
     auto r = run_repeated(program, input, in);
     if (!r) return std::unexpected(r.error());
 
     TestRunOutput out;
     out.retval = r->first.r0;
     out.duration_ns = r->second;
+    out.native = r->first.native;
     out.data_out.assign(packet.data_meta, packet.data_end);
     // Bytes past the linear part: the kernel keeps them in fragments the program does not see directly (xbpf has
     // no multi-buffer helpers) and returns them after the linear data.
@@ -412,7 +422,7 @@ Result<TestRunOutput> run_skb(const LoadedProgram& program, const TestRunInput& 
         field(offsetof(__sk_buff, tc_classid), 4, "ctx.tc_classid");
         field(offsetof(__sk_buff, tstamp), 8, "ctx.tstamp");
         // Direct packet access (the kernel's is_direct_pkt_access types).
-        input.regions.push_back({addr(packet.frame_start), kPageSize - kSharedInfo, true, "packet"});
+        input.regions.push_back(packet_region(packet, in.strict_packet));
     }
     input.regions.push_back({addr(skb), sizeof(__sk_buff), false, "ctx"});
 
@@ -422,6 +432,7 @@ Result<TestRunOutput> run_skb(const LoadedProgram& program, const TestRunInput& 
     TestRunOutput out;
     out.retval = r->first.r0;
     out.duration_ns = r->second;
+    out.native = r->first.native;
     std::uint8_t* out_start = packet.data;
     if (!is_l2 && out_start - kEthHlen >= packet.frame_start) {
         // The kernel pushes the Ethernet header back for the output, zeroed.
@@ -462,6 +473,7 @@ Result<TestRunOutput> run_raw_memory(const LoadedProgram& program, const TestRun
     TestRunOutput out;
     out.retval = r->first.r0;
     out.duration_ns = r->second;
+    out.native = r->first.native;
     out.data_out = std::move(mem);
     return out;
 }
@@ -479,6 +491,7 @@ Result<TestRunOutput> run_with_ctx(const LoadedProgram& program, const TestRunIn
     TestRunOutput out;
     out.retval = r->first.r0;
     out.duration_ns = r->second;
+    out.native = r->first.native;
     if (writable && !in.ctx_in.empty()) out.ctx_out.assign(ctx.begin(), ctx.begin() + in.ctx_in.size());
     return out;
 }

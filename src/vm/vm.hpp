@@ -15,6 +15,8 @@
 
 namespace xbpf::vm {
 
+class NativeCode;
+
 /// A contiguous range of host memory a program may access (checked mode refuses anything else).
 struct MemoryRegion {
     std::uint64_t start = 0;  ///< host address
@@ -65,6 +67,12 @@ class Program {
     [[nodiscard]] const std::vector<isa::Instruction>& instructions() const;
     [[nodiscard]] std::size_t size() const;
 
+    /// Attaches machine code compiled for this program (src/jit); vm::run prefers it when its mode matches the
+    /// run's (see RunOptions::engine). Null detaches.
+    void set_native(std::shared_ptr<const NativeCode> code);
+    /// The attached machine code, or null.
+    [[nodiscard]] const NativeCode* native() const;
+
     struct Impl;
     [[nodiscard]] const Impl& impl() const { return *impl_; }
 
@@ -73,12 +81,25 @@ class Program {
     std::unique_ptr<Impl> impl_;
 };
 
+/// Which engine runs a program.
+enum class EngineKind : std::uint8_t {
+    Auto,    ///< the program's native code when it has code for the run's mode, else the interpreter
+    Jit,     ///< the same as Auto (the caller compiled the program and reports a fallback itself)
+    Interp,  ///< always the interpreter
+};
+
 /// How to run.
 struct RunOptions {
     /// Checked mode (for programs no verifier has accepted): every load and store is checked against the stack
     /// and `regions`, and at most `insn_budget` instructions run. Unchecked mode trusts the program completely.
     bool checked = true;
     std::uint64_t insn_budget = 1ull << 32;
+    /// The engine (vm::run; vm::interpret always interprets).
+    EngineKind engine = EngineKind::Auto;
+    /// Unchecked runs start with a zeroed stack too (checked runs always do). A privileged program may read stack
+    /// it never wrote (as in the kernel) and then sees whatever the host left there; differential tests set this so
+    /// that both engines see the same bytes.
+    bool zero_stack = false;
 };
 
 /// What a program is given: its first five argument registers and the memory it may touch.
@@ -101,13 +122,19 @@ struct RunInput {
 struct RunResult {
     std::uint64_t r0 = 0;
     std::uint64_t insns = 0;  ///< instructions executed (checked mode only; 0 otherwise)
+    bool native = false;      ///< the run entered native (JIT) code
 };
 
 /// Runs `program` in the interpreter. Checked-mode violations (out-of-bounds access, budget exhausted,
 /// call depth exceeded) return ErrorCode::kRuntime naming the instruction.
 Result<RunResult> interpret(const Program& program, const RunInput& input, const RunOptions& options = {});
 
-/// Convenience for the raw-memory convention of uBPF and bpf_conformance: r1 = mem, r2 = mem size.
+/// Runs `program` in its native code when it has code for the run's mode (checked or not) and `options.engine`
+/// allows it, else in the interpreter. Same results and errors as interpret (the instruction budget is charged per
+/// basic block in native code: a run that ends normally reports the same count).
+Result<RunResult> run(const Program& program, const RunInput& input, const RunOptions& options = {});
+
+/// Convenience for the raw-memory convention of uBPF and bpf_conformance: r1 = mem, r2 = mem size (through run).
 Result<RunResult> run_raw(const Program& program, std::span<std::uint8_t> mem, const RunOptions& options = {});
 
 }  // namespace xbpf::vm

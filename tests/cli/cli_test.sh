@@ -42,6 +42,26 @@ expect_ok "conformance-plugin: memory argument" '^44332211$' \
 expect_fail "conformance-plugin: out-of-bounds read is an error" 'invalid read of 4 bytes' \
   bash -c "echo '61 10 04 00 00 00 00 00 95 00 00 00 00 00 00 00' | '$xbpf' conformance-plugin '11 22 33 44'"
 
+# ---- engines: the JIT by default for verified programs, --engine interp|jit ----
+json=$("$xbpf" run "$src/examples/checksum.s" --mem "$src/examples/ipv4_header.bin" -j 2>&1)
+if python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["retval"]==47201 and j["engine"]=="jit"' "$json"; then
+  ok "run: a verified program runs in the JIT by default"
+else bad "run: a verified program runs in the JIT by default" "$json"; fi
+json=$("$xbpf" run "$src/examples/checksum.s" --mem "$src/examples/ipv4_header.bin" -j --engine interp 2>&1)
+if python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["retval"]==47201 and j["engine"]=="interp"' "$json"; then
+  ok "run --engine interp"
+else bad "run --engine interp" "$json"; fi
+json=$("$xbpf" run "$src/examples/checksum.s" --mem "$src/examples/ipv4_header.bin" -j --no-verify --engine jit 2>&1)
+if python3 -c 'import json,sys; j=json.loads(sys.argv[1]); assert j["retval"]==47201 and j["engine"]=="jit" and j["insns"]==97' "$json"; then
+  ok "run --no-verify --engine jit: checked JIT code counts the same instructions"
+else bad "run --no-verify --engine jit: checked JIT code counts the same instructions" "$json"; fi
+expect_ok "run fib in the JIT (local calls)" '^Return value: 2880067194370816120 ' \
+  "$xbpf" run "$src/examples/fib.s" --engine jit
+expect_ok "conformance-plugin --engine jit: memory argument" '^44332211$' \
+  bash -c "echo '61 10 00 00 00 00 00 00 95 00 00 00 00 00 00 00' | '$xbpf' conformance-plugin --engine jit '11 22 33 44'"
+expect_fail "conformance-plugin --engine jit: out-of-bounds read is an error" 'insn 0: invalid read of 4 bytes' \
+  bash -c "echo '61 10 04 00 00 00 00 00 95 00 00 00 00 00 00 00' | '$xbpf' conformance-plugin --engine jit '11 22 33 44'"
+
 # ---- bad input: one clear line on stderr, non-zero exit ----
 expect_fail "missing file" 'nonexistent\.s: cannot open' "$xbpf" run "$tmp/nonexistent.s"
 printf '\x95\x00\x00\x00\x00\x00\x00\x00\x95' >"$tmp/odd.bin"
@@ -56,10 +76,12 @@ expect_fail "assembly error names file, line and column" 'badreg\.s:2:1: .*r11' 
 printf 'r0 = 0\nloop:\ngoto loop\nexit\n' >"$tmp/loop.s"
 expect_fail "infinite loop stops at the budget (unverified)" 'insn 1: instruction budget of 1000 exhausted' \
   "$xbpf" run "$tmp/loop.s" --budget 1000 --no-verify
+expect_fail "infinite loop stops at the budget in checked JIT code" 'insn 1: instruction budget of 1000 exhausted' \
+  "$xbpf" run "$tmp/loop.s" --budget 1000 --no-verify --engine jit
 expect_fail "run verifies first: unreachable code" 'insn 2: unreachable insn 2 \(rejected by the verifier' \
   "$xbpf" run "$tmp/loop.s"
 printf 'r0 = 0\nloop:\nr0 += 1\ngoto loop\n' >"$tmp/loop2.s"
-expect_fail "run verifies first: a loop the verifier cannot bound" 'BPF program is too large' \
+expect_fail "run verifies first: a loop the verifier cannot bound" 'insn 1: loop at insn 1 may run [0-9]+ times, more than 8388608' \
   "$xbpf" run "$tmp/loop2.s"
 expect_ok "verified runs say so" 'verified$' "$xbpf" run "$src/examples/fib.s"
 expect_ok "unverified runs are checked" 'instructions: 547 \(checked\)$' "$xbpf" run "$src/examples/fib.s" --no-verify

@@ -4,7 +4,7 @@
 
 find_package(Python3 COMPONENTS Interpreter)
 
-set(XBPF_CONFORMANCE_ENGINES "interp" CACHE STRING "xbpf engines the conformance suite runs on (a ;-list)")
+set(XBPF_CONFORMANCE_ENGINES "interp;jit" CACHE STRING "xbpf engines the conformance suite runs on (a ;-list)")
 
 if(NOT Python3_Interpreter_FOUND)
   message(STATUS "conformance suite skipped: python3 not found")

@@ -22,7 +22,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode assemble interpret hex object verifier)
+[ ${#targets[@]} -gt 0 ] || targets=(decode assemble interpret hex object verifier jit)
 build=${BUILD:-$root/build-fuzz}
 cxx=${CXX:-clang++-16}
 
@@ -42,7 +42,7 @@ max_len() {
   case $1 in
     decode) echo 512 ;;
     object) echo 65536 ;;  # the seeds are whole clang objects of 7-23 KB
-    verifier) echo 2048 ;;  # a generated program needs a few hundred decision bytes; raw ones up to 255 slots
+    verifier | jit) echo 2048 ;;  # a generated program needs a few hundred decision bytes; raw ones up to 255 slots
     *) echo 4096 ;;
   esac
 }
@@ -59,6 +59,9 @@ for t in "${targets[@]}"; do
   if [ "$t" = object ] && [ -d "$root/build/tests/programs" ]; then
     cp -n "$root"/build/tests/programs/*.bpf.o "$build/corpus/$t/" 2>/dev/null || true
   fi
+  # The JIT target reads the verifier's input format: it starts from the verifier's corpus too.
+  extra=()
+  [ "$t" = jit ] && extra=("$root/tests/fuzz/corpus/verifier")
   log=$build/logs/$t.log
   before=$(find "$build/artifacts/$t" -type f | wc -l)
   echo "== fuzz_$t for ${seconds}s (log: $log)"
@@ -66,7 +69,7 @@ for t in "${targets[@]}"; do
   # shellcheck disable=SC2086
   "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" -print_final_stats=1 \
     -artifact_prefix="$build/artifacts/$t/" ${FUZZ_FLAGS:-} "$build/corpus/$t" "$root/tests/fuzz/corpus/$t" \
-    >"$log" 2>&1 || rc=$?
+    "${extra[@]}" >"$log" 2>&1 || rc=$?
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)

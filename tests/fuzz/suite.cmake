@@ -56,3 +56,17 @@ if(TARGET xbpf_bpf_programs)
            COMMAND xbpf_fuzz_object_replay --mutations ${XBPF_FUZZ_REPLAY_ROUNDS} --seed 1 ${object_seeds})
   set_tests_properties(Fuzz.object.corpus Fuzz.object.mutations PROPERTIES TIMEOUT 300)
 endif()
+
+# The JIT against the interpreter: the verifier target's input format, so it replays the verifier's corpus too.
+add_executable(xbpf_fuzz_jit_replay ${CMAKE_CURRENT_LIST_DIR}/fuzz_jit.cpp ${CMAKE_CURRENT_LIST_DIR}/replay_main.cpp
+                                    ${CMAKE_SOURCE_DIR}/tests/support/verifier_gen.cpp
+                                    ${CMAKE_SOURCE_DIR}/tests/support/verifier_gen_memory.cpp
+                                    ${CMAKE_SOURCE_DIR}/tests/support/engine_diff.cpp)
+target_link_libraries(xbpf_fuzz_jit_replay PRIVATE xbpf_vm xbpf_jit)
+target_include_directories(xbpf_fuzz_jit_replay PRIVATE ${CMAKE_CURRENT_LIST_DIR} ${CMAKE_SOURCE_DIR}
+                                                           ${CMAKE_SOURCE_DIR}/tests)
+add_test(NAME Fuzz.jit.corpus COMMAND xbpf_fuzz_jit_replay ${CMAKE_CURRENT_LIST_DIR}/corpus/jit
+                                      ${CMAKE_CURRENT_LIST_DIR}/corpus/verifier)
+add_test(NAME Fuzz.jit.mutations COMMAND xbpf_fuzz_jit_replay --mutations ${XBPF_FUZZ_REPLAY_ROUNDS} --seed 1
+                                         ${CMAKE_CURRENT_LIST_DIR}/corpus/verifier)
+set_tests_properties(Fuzz.jit.corpus Fuzz.jit.mutations PROPERTIES TIMEOUT 300)

@@ -225,6 +225,7 @@ void Generator::diamond(int depth, bool bad) {
 
 // A small bounded loop: i = init; do { body } while (i OP K), the body maybe indexing the memory with i.
 void Generator::loop(int depth, bool bad) {
+    if (c_.chance(10)) return long_loop(bad);
     const std::uint8_t i = dst();
     const Size sz = size(false);
     const std::int64_t b = static_cast<std::int64_t>(n_) - size_bytes(sz);  // the last safe index
@@ -279,6 +280,35 @@ void Generator::loop(int depth, bool bad) {
         const Jmp j = endless ? Jmp::Jne : pick({Jmp::Jlt, Jmp::Jlt, Jmp::Jle, Jmp::Jne, Jmp::Jslt, Jmp::Jsle});
         jump(cond(j, is64, i, j == Jmp::Jle || j == Jmp::Jsle ? limit - 1 : limit), head);
     }
+    reserved_ = held_i;
+}
+
+// A long counted loop (160..1024 iterations) whose body indexes the memory with i >> s, so the verifier summarises it
+// (src/verifier/analyzer/widening.cpp) once the loop head has been visited 64 times: i = 0; do { [body]
+// access(mem + (i >> s)); i += 1 } while (i < T). Safe: T = (b + 1) << s, the last index is b (the last safe one).
+// Bad: T = ((b + 1) << s) + 1, only the last iteration reads one element too far.
+void Generator::long_loop(bool bad) {
+    const std::uint8_t i = dst();
+    const Size sz = size(false);
+    const std::int64_t b = static_cast<std::int64_t>(n_) - size_bytes(sz);  // the last safe index
+    if (b < 0) return;
+    int s = 0;
+    while (((b + 1) << s) < 160) ++s;
+    if (((b + 1) << s) > 1024) return;
+    const std::int64_t trips = ((b + 1) << s) + (bad ? 1 : 0);
+    emit(mov64_imm(i, 0));
+    set_scalar(i);
+    const std::uint32_t held_i = hold(i);
+    const int head = new_label();
+    bind(head);
+    if (c_.chance(50)) alu(false);
+    const std::uint8_t j = dst_except(i);
+    emit(mov64_reg(j, i));
+    if (s > 0) emit(alu64_imm(Alu::Rsh, j, s));
+    set_scalar(j);
+    access(pointer_plus(base(), j), 0, sz, false, false);
+    emit(alu64_imm(Alu::Add, i, 1));
+    jump(cond(Jmp::Jlt, true, i, trips), head);
     reserved_ = held_i;
 }
 

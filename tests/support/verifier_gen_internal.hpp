@@ -289,6 +289,9 @@ class Generator {
 
     // A small bounded loop: i = init; do { body } while (i OP K), the body maybe indexing the memory with i.
     void loop(int depth, bool bad);
+    /// A loop of 160..1024 iterations indexing the memory with i >> s (long enough for the verifier to summarise it;
+    /// bad: the last 2^s iterations index one byte too far).
+    void long_loop(bool bad);
 
     // A bpf-to-bpf call: r1 = memory, r2 = a scalar, r3 = a pointer into this stack (or a scalar); the result in r0
     // is then often used as an index.

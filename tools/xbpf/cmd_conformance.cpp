@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common.hpp"
+#include "jit/jit.hpp"
 #include "vm/vm.hpp"
 
 namespace xbpf::cli {
@@ -20,7 +21,10 @@ int conformance_main(int argc, char** argv) {
     std::string memory_hex;
     std::string engine = "interp";
     app.add_option("MEMORY", memory_hex, "the program's memory as hex bytes (space-separated)");
-    app.add_option("--engine", engine, "execution engine")->check(CLI::IsMember({"interp"}));
+    app.add_option("--engine", engine,
+                   "execution engine: interp, or jit (checked JIT code: the programs are not verified); auto is "
+                   "interp")
+        ->check(CLI::IsMember({"auto", "jit", "interp"}));
     app.allow_extras();  // runners may pass options meant for other plugins
     if (const int rc = cli::parse_args(app, argc, argv); rc >= 0) return rc;
 
@@ -36,6 +40,15 @@ int conformance_main(int argc, char** argv) {
     if (!program) return report("conformance-plugin", program.error());
     vm::RunOptions options;
     options.checked = true;
+    if (engine == "jit") {
+        auto code = jit::compile(
+            *program, jit::JitOptions{.checked = true, .blind_constants = false, .facts = {}, .optimize = true});
+        if (code)
+            program->set_native(*code);
+        else
+            report_jit_fallback("conformance-plugin", code.error().message);
+    }
+    options.engine = engine == "jit" ? vm::EngineKind::Jit : vm::EngineKind::Interp;
     auto result = vm::run_raw(*program, *memory, options);
     if (!result) return report("conformance-plugin", result.error());
     fmt::print("{:x}\n", result->r0);

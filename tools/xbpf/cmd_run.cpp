@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common.hpp"
+#include "jit/jit.hpp"
 #include "verifier/verifier.hpp"
 #include "vm/object.hpp"
 #include "vm/vm.hpp"
@@ -41,7 +42,11 @@ struct ObjectRunArgs {
     bool dump_maps = false;
     bool json = false;
     bool no_verify = false;
+    std::string engine = "auto";
 };
+
+/// Whether to compile: "jit" always, "auto" for verified programs.
+bool wants_jit(const std::string& engine, bool verified) { return engine == "jit" || (engine == "auto" && verified); }
 
 int run_object(const std::vector<std::uint8_t>& bytes, const ObjectRunArgs& args) {
     auto spec = object::parse_object(bytes, args.path);
@@ -72,9 +77,11 @@ int run_object(const std::vector<std::uint8_t>& bytes, const ObjectRunArgs& args
     const std::string name = chosen->name;
     vm::LoadOptions lo;
     lo.verify = args.no_verify ? vm::LoadOptions::Verify::Off : vm::LoadOptions::Verify::Required;
+    if (wants_jit(args.engine, !args.no_verify)) lo.compile_native = jit::native_compiler();
     auto obj = vm::Object::load(std::move(*spec), lo);
     if (!obj) return report("run", obj.error());
     const vm::LoadedProgram* program = (*obj)->program(name);
+    if (!program->native_error().empty()) report_jit_fallback("run", program->native_error());
 
     vm::TestRunInput in;
     if (!args.data_in.empty()) {
@@ -91,6 +98,7 @@ int run_object(const std::vector<std::uint8_t>& bytes, const ObjectRunArgs& args
     in.insn_budget = args.budget;
     // Verified programs run unchecked; with --no-verify every access is checked and the budget applies.
     in.checked = !program->runs_unchecked();
+    in.engine = args.engine == "interp" ? vm::EngineKind::Interp : vm::EngineKind::Auto;
     auto out = vm::test_run(*program, in);
     if (!out) return report("run", out.error());
 
@@ -105,6 +113,7 @@ int run_object(const std::vector<std::uint8_t>& bytes, const ObjectRunArgs& args
         j["type"] = std::string(object::program_type_name(program->type()));
         j["retval"] = out->retval;
         j["duration_ns"] = out->duration_ns;
+        j["engine"] = out->native ? "jit" : "interp";
         j["repeat"] = args.repeat;
         j["data_out"] = hex_string(out->data_out);
         if (!out->ctx_out.empty()) j["ctx_out"] = hex_string(out->ctx_out);
@@ -157,7 +166,6 @@ int run_main(int argc, char** argv) {
         "xbpf run");
     std::string input;
     std::string mem_file;
-    std::string engine = "interp";
     bool json = false;
     ObjectRunArgs obj_args;
     app.add_option("FILE", input, "program: assembly text, raw instruction bytes or an ELF object ('-' for stdin)")
@@ -171,12 +179,13 @@ int run_main(int argc, char** argv) {
     app.add_flag("--dump-maps", obj_args.dump_maps, "ELF object: print every map's entries after the run");
     app.add_option("--repeat", obj_args.repeat, "run this many times and report the average duration")
         ->check(CLI::Range(1u, 1000000000u));
-    app.add_option("--engine", engine, "execution engine")->check(CLI::IsMember({"interp"}));
+    app.add_option("--engine", obj_args.engine, kEngineHelp)->check(CLI::IsMember({"auto", "jit", "interp"}));
     app.add_option("--budget", obj_args.budget, "instruction budget per run (the program is stopped past it)")
         ->check(CLI::PositiveNumber);
     app.add_flag("-j,--json", json, "print JSON");
     app.add_flag("--no-verify", obj_args.no_verify,
-                 "do not verify: run in the checked interpreter (every access bounds-checked, --budget applies)");
+                 "do not verify: run checked (every access bounds-checked, --budget applies), in the interpreter "
+                 "unless --engine jit");
     if (const int rc = cli::parse_args(app, argc, argv); rc >= 0) return rc;
 
     auto bytes = read_file(input);
@@ -191,6 +200,7 @@ int run_main(int argc, char** argv) {
     if (!insns) return report("run", insns.error());
     auto program = vm::Program::load(*insns);
     if (!program) return report("run", program.error());
+    const std::string& engine = obj_args.engine;
 
     if (mem_file.empty()) mem_file = obj_args.data_in;
     std::vector<std::uint8_t> mem;
@@ -204,17 +214,30 @@ int run_main(int argc, char** argv) {
     // bounds-checked, bounded time).
     vm::RunOptions options;
     options.checked = obj_args.no_verify;
+    std::optional<verifier::VerifyReport> verdict;
     if (!obj_args.no_verify) {
         verifier::VerifyOptions vo;
         vo.raw_memory_size = static_cast<std::uint32_t>(mem.size());
-        const auto verdict = verifier::verify(*insns, vo);
-        if (!verdict.accepted)
+        verdict = verifier::verify(*insns, vo);
+        if (!verdict->accepted)
             return report("run", Error{ErrorCode::kVerify,
                                        fmt::format("{} (rejected by the verifier: see 'xbpf verify'; --no-verify runs "
                                                    "it checked)",
-                                                   verdict.summary()),
+                                                   verdict->summary()),
                                        {}});
+        for (const auto& f : verdict->facts) options.checked = options.checked || f.probe_mem;
     }
+    if (wants_jit(engine, !obj_args.no_verify)) {
+        jit::JitOptions jo;
+        jo.checked = options.checked;
+        if (verdict && !options.checked) jo.facts = verdict->facts;
+        auto code = jit::compile(*program, jo);
+        if (code)
+            program->set_native(*code);
+        else
+            report_jit_fallback("run", code.error().message);
+    }
+    options.engine = engine == "interp" ? vm::EngineKind::Interp : vm::EngineKind::Auto;
     options.insn_budget = obj_args.budget;
     const std::uint32_t repeat = obj_args.repeat;
     vm::RunResult result;
@@ -234,7 +257,7 @@ int run_main(int argc, char** argv) {
         j["duration_ns"] = duration_ns;
         if (options.checked) j["insns"] = result.insns;
         j["verified"] = !options.checked;
-        j["engine"] = engine;
+        j["engine"] = result.native ? "jit" : "interp";
         j["repeat"] = repeat;
         fmt::print("{}\n", j.dump());
     } else {

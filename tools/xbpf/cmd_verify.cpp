@@ -6,6 +6,7 @@
 
 #include "common.hpp"
 #include "verifier/verifier.hpp"
+#include "vm/counterexample.hpp"
 #include "vm/object.hpp"
 
 namespace xbpf::cli {
@@ -19,6 +20,7 @@ struct VerifyArgs {
     bool verbose = false;
     bool json = false;
     bool unprivileged = false;
+    bool counterexamples = true;
 };
 
 struct Verdict {
@@ -26,7 +28,15 @@ struct Verdict {
     std::string section;
     std::string type;
     verifier::VerifyReport report;
+    /// For a rejection: an input that makes the checked interpreter fault at the finding (vm/counterexample.hpp).
+    std::optional<vm::Counterexample> counterexample;
 };
+
+std::string hex(std::span<const std::uint8_t> bytes) {
+    std::string s;
+    for (std::uint8_t b : bytes) s += fmt::format("{:02x}", b);
+    return s;
+}
 
 nlohmann::json to_json(const Verdict& v) {
     nlohmann::json j;
@@ -56,6 +66,18 @@ nlohmann::json to_json(const Verdict& v) {
         nlohmann::json path = nlohmann::json::array();
         for (const auto& [from, to] : f.path) path.push_back({from, to});
         e["path"] = path;
+        if (v.counterexample) {
+            const vm::Counterexample& cx = *v.counterexample;
+            nlohmann::json c;
+            c["summary"] = cx.summary;
+            c["insn"] = cx.insn;
+            c["size"] = cx.size;
+            c["data_in"] = hex(cx.data_in);
+            if (!cx.ctx_in.empty()) c["ctx_in"] = hex(cx.ctx_in);
+            c["run_error"] = cx.error;
+            c["tries"] = cx.tries;
+            e["counterexample"] = c;
+        }
         j["error"] = e;
     }
     if (!v.report.log.empty()) j["log"] = v.report.log;
@@ -82,6 +104,49 @@ void print_text(const Verdict& v, bool verbose) {
         if (c == '\n') indented += "  ";
     }
     std::printf("%s\n", indented.c_str());
+    if (v.counterexample)
+        std::printf("  counterexample: %s\n    run: %s\n", v.counterexample->summary.c_str(),
+                    v.counterexample->error.c_str());
+}
+
+/// Counterexamples for the rejected programs of an object: the object is loaded as the verifier saw it (maps
+/// created empty, every program kept with its verdict) and each rejected program of a runnable type is searched.
+/// Objects xbpf cannot load (maps it cannot create) get none.
+void object_counterexamples(const object::ObjectSpec& spec, const VerifyArgs& args, std::vector<Verdict>& verdicts) {
+    bool wanted = false;
+    for (const Verdict& v : verdicts) wanted = wanted || (!v.report.accepted && !v.report.findings.empty());
+    if (!wanted) return;
+    vm::LoadOptions lo;
+    lo.verify = vm::LoadOptions::Verify::Report;
+    lo.unprivileged = args.unprivileged;
+    auto loaded = vm::Object::load(spec, lo);
+    if (!loaded) return;
+    for (Verdict& v : verdicts) {
+        if (v.report.accepted || v.report.findings.empty()) continue;
+        const vm::LoadedProgram* p = (*loaded)->program(v.name);
+        if (p == nullptr || !vm::counterexample_supported(p->type())) continue;
+        vm::CounterexampleOptions co;
+        co.maps = (*loaded)->maps();
+        v.counterexample = vm::find_counterexample(*p, v.report.findings.front(), co);
+    }
+}
+
+/// The counterexample for a rejected assembly or raw program (no maps: map references do not load).
+std::optional<vm::Counterexample> raw_counterexample(const std::vector<isa::RawInsn>& insns,
+                                                     const verifier::VerifyOptions& vo,
+                                                     const verifier::VerifyReport& report) {
+    if (report.accepted || report.findings.empty() || !vm::counterexample_supported(vo.type)) return std::nullopt;
+    object::ProgramSpec spec;
+    spec.name = "prog";
+    spec.type = vo.type;
+    spec.insns = insns;
+    auto program =
+        vm::Program::load(insns, vm::ProgramEnv{&vm::standard_helpers(), {}, static_cast<std::uint32_t>(vo.type)});
+    if (!program) return std::nullopt;
+    vm::LoadedProgram loaded(&spec, std::move(*program), 0, report);
+    vm::CounterexampleOptions co;
+    co.raw_memory_size = vo.raw_memory_size;
+    return vm::find_counterexample(loaded, report.findings.front(), co);
 }
 
 int verify_object(const std::vector<std::uint8_t>& bytes, const VerifyArgs& args, std::vector<Verdict>& out) {
@@ -103,8 +168,10 @@ int verify_object(const std::vector<std::uint8_t>& bytes, const VerifyArgs& args
     if (!verdicts) return report("verify", verdicts.error());
     for (auto& v : *verdicts) {
         if (!args.program.empty() && v.name != args.program) continue;
-        out.push_back(Verdict{v.name, v.section, std::string(object::program_type_name(v.type)), std::move(v.report)});
+        out.push_back(Verdict{v.name, v.section, std::string(object::program_type_name(v.type)), std::move(v.report),
+                              std::nullopt});
     }
+    if (args.counterexamples) object_counterexamples(*spec, args, out);
     return -1;
 }
 
@@ -124,7 +191,12 @@ int verify_main(int argc, char** argv) {
     app.add_flag("-j,--json", args.json, "JSON output");
     app.add_flag("--unprivileged", args.unprivileged,
                  "verify as an unprivileged user: no pointer leaks, no reads of uninitialised stack");
+    bool no_counterexample = false;
+    app.add_flag("--no-counterexample", no_counterexample,
+                 "do not search for an input that makes a rejected program fault (xdp, socket_filter, sched_cls, "
+                 "sched_act and raw memory programs)");
     if (int rc = parse_args(app, argc, argv); rc >= 0) return rc;
+    args.counterexamples = !no_counterexample;
 
     auto bytes = read_file(args.path);
     if (!bytes) return report("verify", bytes.error());
@@ -154,8 +226,10 @@ int verify_main(int argc, char** argv) {
         vo.raw_memory_size = args.mem_size;
         vo.privileged = !args.unprivileged;
         vo.log = args.verbose;
-        verdicts.push_back(
-            Verdict{args.path, "", std::string(object::program_type_name(vo.type)), verifier::verify(*insns, vo)});
+        Verdict v{args.path, "", std::string(object::program_type_name(vo.type)), verifier::verify(*insns, vo),
+                  std::nullopt};
+        if (args.counterexamples) v.counterexample = raw_counterexample(*insns, vo, v.report);
+        verdicts.push_back(std::move(v));
     }
     bool all = true;
     for (const auto& v : verdicts) all = all && v.report.accepted;

@@ -190,4 +190,10 @@ std::string bpftool_hex(std::span<const std::uint8_t> bytes) {
     return out;
 }
 
+void report_jit_fallback(const char* command, std::string_view reason) {
+    std::string r(reason);
+    if (r.starts_with("jit: ")) r = r.substr(5);
+    fmt::print(stderr, "xbpf {}: jit: {}; running in the interpreter\n", command, r);
+}
+
 }  // namespace xbpf::cli

@@ -55,6 +55,15 @@ Result<object::ObjectSpec> load_object_file(const std::string& path);
 /// every 16th.
 std::string bpftool_hex(std::span<const std::uint8_t> bytes);
 
+/// `--engine` of run and conformance-plugin: "auto" (the JIT for verified programs, else the interpreter), "jit"
+/// (also for unverified programs: checked JIT code) or "interp".
+inline constexpr const char* kEngineHelp =
+    "execution engine: auto (the JIT for verified programs, the interpreter otherwise), jit (with --no-verify: "
+    "checked JIT code), interp";
+
+/// Prints the one-line JIT fallback notice: "xbpf <cmd>: jit: <reason>; running in the interpreter".
+void report_jit_fallback(const char* command, std::string_view reason);
+
 /// Prints "xbpf <cmd>: <error>" on one line to stderr and returns the exit status to use (1).
 int report(const char* command, const Error& error);
 

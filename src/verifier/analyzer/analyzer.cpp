@@ -15,8 +15,8 @@ using isa::Op;
 using isa::Shape;
 
 Analyzer::Analyzer(std::span<const isa::Instruction> insns, const Cfg& cfg, const VerifyOptions& options,
-                   VerifyReport& report)
-    : insns_(insns), cfg_(cfg), options_(options), report_(report) {
+                   VerifyReport& report, bool widening)
+    : insns_(insns), cfg_(cfg), options_(options), report_(report), widening_(widening) {
     ctx_ = context_layout(options.type, options.attach);
     if (options.type == object::ProgramType::Tracing || options.type == object::ProgramType::Lsm) {
         kernel_btf_ = options.kernel_btf ? options.kernel_btf : vmlinux_btf();
@@ -86,7 +86,8 @@ void Analyzer::run() {
         }
     }
     if (!failed_) {
-        // Combined stack depth of every call chain (check_max_stack_depth): frames rounded up to 32 bytes.
+        // Combined stack depth of every call chain (check_max_stack_depth): each frame rounded up to 16 bytes, as
+        // the kernel's round_up_stack_depth does for JITed programs (xbpf JITs too; 32 is the interpreter's).
         std::vector<std::vector<std::uint32_t>> callees(cfg_.functions.size());
         for (std::size_t pc = 0; pc < insns_.size(); ++pc) {
             const auto& insn = insns_[pc];
@@ -96,7 +97,7 @@ void Analyzer::run() {
             int f = cfg_.function_at(static_cast<std::size_t>(insn.target(pc)));
             if (f >= 0) callees[cfg_.function_of[pc]].push_back(static_cast<std::uint32_t>(f));
         }
-        auto frame_size = [&](std::uint32_t f) { return (std::max<std::uint32_t>(stack_depth_[f], 1) + 31) / 32 * 32; };
+        auto frame_size = [&](std::uint32_t f) { return (stack_depth_[f] + 15) / 16 * 16; };
         std::uint32_t worst = 0;
         std::vector<std::uint32_t> chain;
         std::vector<std::uint32_t> worst_chain;
@@ -166,6 +167,22 @@ std::expected<bool, Failure> Analyzer::step(Path& path) {
     if (options_.log) log_insn(path, pc);
     const isa::Instruction& insn = insns_[pc];
     const auto shape = isa::info(insn.op).shape;
+    if (ghost_gen_ != 0) {
+        // A loop was summarised: keep the counters' ghost relations true (widening.cpp).
+        const std::size_t frame = st.frames.size() - 1;
+        const auto before = st.cur().regs;
+        auto more = execute(path, insn, pc, shape);
+        if (more) track_ghosts(path.state, frame, before, insn);
+        path.prev_pc = pc;
+        return more;
+    }
+    path.prev_pc = pc;
+    return execute(path, insn, pc, shape);
+}
+
+std::expected<bool, Failure> Analyzer::execute(Path& path, const isa::Instruction& insn, std::uint32_t pc,
+                                               isa::Shape shape) {
+    State& st = path.state;
     Status ok;
     switch (shape) {
         case Shape::AluImm:
@@ -221,8 +238,9 @@ std::expected<bool, Failure> Analyzer::visit_prune_point(Path& path) {
     const bool privileged = options_.privileged;
     // Like the kernel, store a new state only every few jumps and instructions (states at every prune point cost
     // memory and comparisons and rarely help), except where a callback's iterations must converge.
-    const bool add_new_state = callback_site_[pc] || (jumps_processed_ - jumps_at_checkpoint_ >= 2 &&
-                                                      report_.insns_processed - insns_at_checkpoint_ >= 8);
+    const bool add_new_state =
+        callback_site_[pc] || widening_armed(pc) ||
+        (jumps_processed_ - jumps_at_checkpoint_ >= 2 && report_.insns_processed - insns_at_checkpoint_ >= 8);
     for (std::size_t i = 0; i < here.size();) {
         Checkpoint* cp = here[i];
         bool covered = false;
@@ -244,10 +262,17 @@ std::expected<bool, Failure> Analyzer::visit_prune_point(Path& path) {
         } else {
             covered = state_includes(cp->state, path.state, cfg_, false, privileged);
         }
+        // Widened checkpoints are never dropped (below): comparisons with them are charged to the budget, so the
+        // work per insn of the budget stays bounded however many of them a loop head collects.
+        if (cp->ghost != 0) charge_summary_work(1);
         if (covered) {
             ++cp->hits;
             ++report_.states_pruned;
             return true;
+        }
+        if (cp->ghost != 0) {  // widened states stay: paths come back to them (widening.cpp)
+            ++i;
+            continue;
         }
         // A state that keeps missing is unlikely to help: drop it from the list (the kernel's miss_cnt heuristic;
         // it stays alive for its children's parent links).
@@ -260,6 +285,12 @@ std::expected<bool, Failure> Analyzer::visit_prune_point(Path& path) {
             continue;
         }
         ++i;
+    }
+    if (cfg_.loop_head[pc]) {
+        // A loop the ordinary walk cannot finish: summarise it (widening.cpp).
+        const std::size_t stored = checkpoints_.size();
+        auto summarised = summarise_loop(path);
+        if (!summarised || *summarised || checkpoints_.size() != stored) return summarised;
     }
     if (!add_new_state) return false;
     jumps_at_checkpoint_ = jumps_processed_;
@@ -281,7 +312,7 @@ void Analyzer::end_path(Path& path) {
 }
 
 void Analyzer::fork(const Path& from, State state, std::uint32_t from_pc) {
-    Path p{std::move(state), from.parent, from.history};
+    Path p{std::move(state), from.parent, from.history, from_pc};
     if (p.parent) ++p.parent->branches;
     record_jump(p, from_pc, p.state.pc);
     pending_.push_back(std::move(p));
@@ -537,8 +568,26 @@ VerifyReport verify(std::span<const isa::RawInsn> raw, const VerifyOptions& opti
     auto cfg = build_cfg(*decoded);
     if (!cfg) return fail_static(cfg.error());
     compute_relevance(*decoded, *cfg, return_range(options.type, options.attach).has_value());
-    Analyzer analyzer(*decoded, *cfg, options, report);
+    Analyzer analyzer(*decoded, *cfg, options, report, true);
     analyzer.run();
+    if (!report.accepted && analyzer.summarised_loops()) {
+        // A summarised loop loses precision the exact walk has: a rejection after widening is confirmed by the
+        // kernel-style walk alone, so widening only ever adds accepted programs. When that walk cannot finish
+        // either (it hits the instruction limit), the finding in the summarised loop is the better explanation.
+        VerifyReport exact;
+        Analyzer again(*decoded, *cfg, options, exact, false);
+        again.run();
+        const bool gave_up = !exact.accepted && !exact.findings.empty() &&
+                             exact.findings.front().message.starts_with("BPF program is too large");
+        const std::uint64_t time = report.time_ns + exact.time_ns;
+        if (!gave_up) {
+            if (options.log)
+                exact.log = fmt::format("summarised walk rejected ({}); the walk without loop summaries decides:\n{}",
+                                        report.summary(), exact.log);
+            report = std::move(exact);
+        }
+        report.time_ns = time;
+    }
     return report;
 }
 

@@ -100,9 +100,15 @@ bool same_shape(const RegState& a, const RegState& b) {
            a.aux == b.aux && a.mem_size == b.mem_size;
 }
 
+/// A ghost relation claimed by old (loop summarisation) holds in cur too.
+bool ghost_includes(const RegState& old, const RegState& cur) {
+    return old.ghost == 0 || (old.ghost == cur.ghost && old.ghost_lo <= cur.ghost_lo && cur.ghost_hi <= old.ghost_hi);
+}
+
 bool reg_exact(const RegState& old, const RegState& cur, IdMap& ids) {
     return same_shape(old, cur) && old.var == cur.var && ids.check_exact(old.id, cur.id) &&
-           ids.check_exact(old.ref_obj_id, cur.ref_obj_id);
+           ids.check_exact(old.ref_obj_id, cur.ref_obj_id) && old.ghost == cur.ghost && old.ghost_lo == cur.ghost_lo &&
+           old.ghost_hi == cur.ghost_hi;
 }
 
 /// regsafe: may a path that reached `old` (and was proven safe) stand for one with `cur`?
@@ -112,7 +118,7 @@ bool reg_includes(const RegState& old, const RegState& cur, IdMap& ids, bool exa
     if (old.kind != cur.kind) return false;
     switch (old.kind) {
         case RegKind::NotInit: return true;
-        case RegKind::Scalar: return old.var.includes(cur.var) && ids.check(old.id, cur.id);
+        case RegKind::Scalar: return old.var.includes(cur.var) && ids.check(old.id, cur.id) && ghost_includes(old, cur);
         case RegKind::MapValue:
         case RegKind::MapKey:
         case RegKind::Mem:
@@ -133,12 +139,37 @@ bool reg_includes(const RegState& old, const RegState& cur, IdMap& ids, bool exa
     return false;
 }
 
-bool stack_includes(const FrameState& old, const FrameState& cur, IdMap& ids, bool exact, bool privileged) {
+/// Bytes of a slot that hold scalar data of some value: Misc, Zero, or part of a spilled scalar.
+bool scalar_byte(const StackSlot& s, std::size_t b) {
+    SlotType t = s.type[b];
+    return t == SlotType::Misc || t == SlotType::Zero || (t == SlotType::Spill && s.spilled.kind == RegKind::Scalar);
+}
+
+/// An irrelevant slot (Cfg::relevant_stack_in): old's scalar bytes cover any scalar bytes of cur, whatever their
+/// values (Zero, Misc and spilled scalars are all "some number" to a path that never reads them into anything that
+/// matters); uninitialised bytes and pointer spills are compared as usual.
+bool irrelevant_slot_includes(const StackSlot& o, const StackSlot& c, bool privileged) {
+    if (o.is_spill() && o.spilled.kind != RegKind::Scalar) return false;  // compared the usual way
+    for (std::size_t b = 0; b < 8; ++b) {
+        if (o.type[b] == SlotType::Invalid) continue;
+        if (!scalar_byte(o, b)) return false;
+        if (scalar_byte(c, b)) continue;
+        if (c.type[b] == SlotType::Invalid && privileged) continue;
+        return false;
+    }
+    return !o.is_spill() || ghost_includes(o.spilled, c.is_spill() ? c.spilled : RegState{});
+}
+
+bool stack_includes(const FrameState& old, const FrameState& cur, IdMap& ids, bool exact, bool privileged,
+                    std::uint64_t relevant_slots) {
     if (exact && old.stack.size() != cur.stack.size()) return false;
     static const StackSlot kEmpty{};
     for (std::size_t i = 0; i < old.stack.size(); ++i) {
         const StackSlot& o = old.stack[i];
         const StackSlot& c = i < cur.stack.size() ? cur.stack[i] : kEmpty;
+        if (!exact && i < 64 && !(relevant_slots & (std::uint64_t{1} << i)) &&
+            irrelevant_slot_includes(o, c, privileged))
+            continue;
         for (std::size_t b = 0; b < 8; ++b) {
             SlotType ot = o.type[b];
             SlotType ct = c.type[b];
@@ -178,6 +209,7 @@ bool state_includes(const State& old, const State& cur, const Cfg& cfg, bool exa
         // a scalar's value matters only where it is relevant (Cfg::relevant_in).
         RegMask live = 0x7ff;
         RegMask relevant = 0x7ff;
+        std::uint64_t relevant_slots = ~std::uint64_t{0};
         if (!exact) {
             std::size_t at = f + 1 == old.frames.size() ? cur.pc : old.frames[f + 1].callsite + 1;
             const RegMask mask = f + 1 == old.frames.size() ? RegMask{0x7ff} : static_cast<RegMask>(~RegMask{1});
@@ -185,14 +217,17 @@ bool state_includes(const State& old, const State& cur, const Cfg& cfg, bool exa
                 live = static_cast<RegMask>(cfg.live_in[at] & mask);
                 relevant = at < cfg.relevant_in.size() ? static_cast<RegMask>(cfg.relevant_in[at] & mask) : live;
             }
+            if (at < cfg.relevant_stack_in.size()) relevant_slots = cfg.relevant_stack_in[at];
         }
         for (std::size_t r = 0; r < o.regs.size(); ++r) {
             if (!(live & (1u << r))) continue;
-            if (!(relevant & (1u << r)) && o.regs[r].kind == RegKind::Scalar && c.regs[r].kind == RegKind::Scalar)
+            if (!(relevant & (1u << r)) && o.regs[r].kind == RegKind::Scalar && c.regs[r].kind == RegKind::Scalar) {
+                if (!ghost_includes(o.regs[r], c.regs[r])) return false;
                 continue;
+            }
             if (!reg_includes(o.regs[r], c.regs[r], ids, exact)) return false;
         }
-        if (!stack_includes(o, c, ids, exact, privileged)) return false;
+        if (!stack_includes(o, c, ids, exact, privileged, relevant_slots)) return false;
     }
     for (std::size_t i = 0; i < old.refs.size(); ++i)
         if (!ids.check_exact(old.refs[i].id, cur.refs[i].id)) return false;

@@ -49,6 +49,12 @@ struct RegState {
     std::uint32_t aux = 0;         ///< map index (MapPtr, MapValue, MapKey), frame (Stack), function (Func)
     std::uint32_t mem_size = 0;    ///< Mem: bytes; Packet*: proven range (bytes past base + var)
     std::uint32_t origin = 0;      ///< instruction that produced this value, for messages
+    /// Loop summarisation (widening.cpp): this scalar equals the value the loop's counter had when the path left
+    /// the widened checkpoint tagged `ghost` (0: no such relation), plus some delta in [ghost_lo, ghost_hi]
+    /// (mod 2^64). Kept through moves, spills, fills and additions of bounded scalars; any other write drops it.
+    std::uint32_t ghost = 0;
+    std::int32_t ghost_lo = 0;  ///< a delta outside 32 bits drops the relation
+    std::int32_t ghost_hi = 0;
 
     [[nodiscard]] bool is_pointer() const { return kind != RegKind::NotInit && kind != RegKind::Scalar; }
     [[nodiscard]] bool is_packet() const { return kind == RegKind::Packet || kind == RegKind::PacketMeta; }
@@ -137,6 +143,8 @@ struct State {
 /// the innermost frame, and at each call's return point for the frames below. With `exact`, the states must be
 /// identical up to id renaming (used to detect infinite loops). `privileged`: uninitialised stack reads as unknown
 /// data, so old Misc bytes cover uninitialised ones.
+/// Relevance (Cfg::relevant_in, Cfg::relevant_stack_in) lets a live scalar register or stack slot that cannot
+/// matter to safety differ in value. A ghost relation (RegState::ghost) held by `old` must be held by `cur`.
 bool state_includes(const State& old, const State& cur, const Cfg& cfg, bool exact, bool privileged);
 
 }  // namespace xbpf::verifier

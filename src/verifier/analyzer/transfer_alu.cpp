@@ -63,6 +63,36 @@ const char* op_text(AluOp op) {
     return "?";
 }
 
+/// check_reg_sane_offset: `v` (the offset operand, or with !is_operand the result's variable offset) of pointer
+/// `ptr` (in r`preg`, result in r`d`) must have a known minimum within ±2^29; the maximum is not bounded here.
+Status check_sane_offset(const Scalar& v, const RegState& ptr, int preg, int d, int off_reg, bool is_operand) {
+    const std::string type = type_name(ptr);
+    if (v.is_const() &&
+        (static_cast<std::int64_t>(v.value()) >= kMaxVarOff || static_cast<std::int64_t>(v.value()) <= -kMaxVarOff))
+        return std::unexpected(Failure{
+            fmt::format("math between {} pointer and {} is not allowed", type, static_cast<std::int64_t>(v.value())),
+            fmt::format("the offset would leave the range the verifier tracks (±{})", kMaxVarOff),
+            {d}});
+    if (v.smin == std::numeric_limits<std::int64_t>::min())
+        return std::unexpected(Failure{
+            fmt::format("math between {} pointer and register with unbounded min value is not allowed", type),
+            is_operand ? fmt::format("the value added to r{} may be any negative number ({}); bound it first, e.g. "
+                                     "with 'if (x < N)' or 'x &= N-1'",
+                                     preg, v.to_string())
+                       : fmt::format("the variable offset of r{} would have no lower bound ({})", d, v.to_string()),
+            {d, off_reg}});
+    if (v.smin >= kMaxVarOff || v.smin <= -kMaxVarOff)
+        return std::unexpected(
+            Failure{fmt::format("value {} makes {} pointer be out of bounds", v.smin, type),
+                    is_operand ? fmt::format("the value added to r{} is at least {}, beyond the ±{} a pointer may move",
+                                             preg, v.smin, kMaxVarOff)
+                               : fmt::format("the pointer's variable offset would be at least {}, beyond the ±{} the "
+                                             "verifier tracks",
+                                             v.smin, kMaxVarOff),
+                    {d, off_reg}});
+    return {};
+}
+
 }  // namespace
 
 Status Analyzer::check_alu(State& st, const isa::Instruction& insn, std::uint32_t pc) {
@@ -292,19 +322,35 @@ Status Analyzer::check_pointer_alu(State& st, const isa::Instruction& insn, std:
                         {d}});
         result.off = static_cast<std::int32_t>(new_off);
     } else {
-        if (v.smin == std::numeric_limits<std::int64_t>::min() || v.smin <= -kMaxVarOff || v.smax >= kMaxVarOff)
-            return std::unexpected(
-                Failure{fmt::format("math between {} pointer and register with unbounded min value is not allowed",
-                                    type_name(ptr)),
-                        fmt::format("the value added to r{} may be any number ({}); bound it first, e.g. with "
-                                    "'if (x < N)' or 'x &= N-1'",
-                                    preg, v.to_string()),
-                        {d, ptr_is_dst ? static_cast<int>(insn.src) : static_cast<int>(insn.dst)}});
+        // check_reg_sane_offset on the offset register, then on the result: only the minimum is bounded here (a
+        // pointer may have an unbounded maximum; accesses through it are refused as "unbounded memory access").
+        if (auto bad = check_sane_offset(v, ptr, preg, d, ptr_is_dst ? insn.src : insn.dst, true); !bad)
+            return std::unexpected(std::move(bad.error()));
+        // Unprivileged programs (sanitize_ptr_alu, for !bypass_spec_v1): an offset of both signs cannot be masked.
+        const bool sanitized = ptr.kind == RegKind::MapValue || ptr.kind == RegKind::Stack;
+        if (!options_.privileged && sanitized && (v.smin < 0) != (v.smax < 0)) {
+            const int oreg = ptr_is_dst ? insn.src : insn.dst;
+            return std::unexpected(Failure{
+                fmt::format("R{} has unknown scalar with mixed signed bounds, pointer arithmetic with it prohibited "
+                            "for !root",
+                            oreg),
+                fmt::format("r{} may be negative or positive ({}); unprivileged programs may only move pointers by "
+                            "offsets of one sign",
+                            oreg, v.to_string()),
+                {oreg}});
+        }
         result.var = scalar_alu(*op, true, ptr.var, v);
-        if (result.var.smin <= -kMaxVarOff || result.var.smax >= kMaxVarOff)
+        if (auto bad = check_sane_offset(result.var, ptr, preg, d, d, false); !bad)
+            return std::unexpected(std::move(bad.error()));
+        // Unprivileged programs (sanitize_check_bounds, for !bypass_spec_v1): a map value pointer must stay
+        // inside the value; xbpf checks the case where its maximum is unbounded.
+        if (!options_.privileged && ptr.kind == RegKind::MapValue &&
+            result.var.umax >= static_cast<std::uint64_t>(kMaxVarOff))
             return std::unexpected(
-                Failure{fmt::format("value {} makes {} pointer be out of bounds", result.var.smin, type_name(ptr)),
-                        "the pointer's variable offset would leave the range the verifier tracks",
+                Failure{fmt::format("R{} pointer arithmetic of map value goes out of range, prohibited for !root", d),
+                        fmt::format("r{} may move past the map value by up to {} bytes; unprivileged programs may "
+                                    "not form such pointers",
+                                    d, result.var.umax),
                         {d}});
         if (ptr.kind == RegKind::Packet || ptr.kind == RegKind::PacketMeta) {
             // A new variable part: nothing is known about the new pointer's range.

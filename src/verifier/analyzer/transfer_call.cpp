@@ -107,7 +107,7 @@ Status Analyzer::check_helper_mem(State& st, int regno, const RegState& reg, std
             const Scalar& v = reg.var;
             if (!v.is_const() && (v.smin <= -kMaxVarOff || v.smax >= kMaxVarOff))
                 return std::unexpected(
-                    Failure{fmt::format("R{} unbounded indirect variable offset stack access", regno),
+                    Failure{fmt::format("invalid unbounded variable-offset indirect access to stack R{}", regno),
                             "the stack offset is not bounded",
                             {regno}});
             std::int64_t lo = reg.off + (v.is_const() ? static_cast<std::int64_t>(v.value()) : v.smin);
@@ -129,10 +129,25 @@ Status Analyzer::check_helper_mem(State& st, int regno, const RegState& reg, std
             if (max_size > static_cast<std::uint64_t>(kMaxVarOff))
                 return std::unexpected(Failure{fmt::format("R{} unbounded memory access", regno), "", {regno}});
             const int chunk = static_cast<int>(max_size);
-            if (reg.kind == RegKind::MapValue && write && reg.rdonly)
-                return std::unexpected(Failure{fmt::format("R{} cannot write into rdonly map value", regno),
-                                               fmt::format("map '{}' is read-only for programs", map_name(reg.aux)),
-                                               {regno}});
+            // check_map_access_type on the helper's access (off = the pointer's fixed offset, as the kernel
+            // prints it): BPF_F_RDONLY_PROG maps may not be written, BPF_F_WRONLY_PROG maps not read.
+            if (reg.kind == RegKind::MapValue && map_of(reg)) {
+                const auto& spec = map_of(reg)->spec;
+                if (write && (reg.rdonly || (spec.flags & maps::kFRdonlyProg)))
+                    return std::unexpected(
+                        Failure{fmt::format("write into map forbidden, value_size={} off={} size={}", spec.value_size,
+                                            reg.off, chunk),
+                                fmt::format("the helper writes into map '{}', which is read-only for programs",
+                                            map_name(reg.aux)),
+                                {regno}});
+                if (!write && (spec.flags & maps::kFWronlyProg))
+                    return std::unexpected(Failure{
+                        fmt::format("read from map forbidden, value_size={} off={} size={}", spec.value_size, reg.off,
+                                    chunk),
+                        fmt::format("the helper reads map '{}', which is write-only for programs (BPF_F_WRONLY_PROG)",
+                                    map_name(reg.aux)),
+                        {regno}});
+            }
             if (reg.kind == RegKind::MapKey && write)
                 return std::unexpected(Failure{fmt::format("R{} cannot write into map_key", regno), "", {regno}});
             if (reg.kind == RegKind::Mem && write && reg.rdonly)
@@ -236,6 +251,17 @@ std::expected<bool, Failure> Analyzer::check_helper_call(Path& path, const isa::
             fmt::format("invalid func {}#{}", name.empty() ? "unknown" : std::string("bpf_") + std::string(name), func),
             name.empty() ? fmt::format("there is no helper with id {}", func)
                          : fmt::format("xbpf does not implement bpf_{} (helper {})", name, func),
+            {}});
+    }
+    // The program type's get_func_proto (check_helper_call: "program of this type cannot use helper").
+    if (!helpers::offered_to(func, static_cast<std::uint32_t>(options_.type), options_.privileged)) {
+        const bool perfmon_only = helpers::offered_to(func, static_cast<std::uint32_t>(options_.type), true);
+        return std::unexpected(Failure{
+            fmt::format("program of this type cannot use helper bpf_{}#{}", proto->name, func),
+            perfmon_only ? fmt::format("{} programs may call bpf_{} only when loaded with CAP_PERFMON (privileged)",
+                                       object::program_type_name(options_.type), proto->name)
+                         : fmt::format("the kernel does not offer bpf_{} to {} programs", proto->name,
+                                       object::program_type_name(options_.type)),
             {}});
     }
     if (proto->gpl_only && !options_.gpl_compatible)
@@ -591,6 +617,8 @@ Status Analyzer::check_local_call(Path& path, const isa::Instruction& insn, std:
         if (frame.function == static_cast<std::uint32_t>(f) && !frame.is_callback)
             return std::unexpected(Failure{
                 fmt::format("recursive call from insn {} to {}", pc, target), "bpf-to-bpf calls may not recurse", {}});
+    if (static_cast<std::size_t>(f) < globals().size() && globals()[static_cast<std::size_t>(f)].is_global)
+        return check_global_call(st, f, pc);
     if (st.frames.size() >= isa::kMaxCallDepth)
         return std::unexpected(Failure{fmt::format("the call stack of {} frames is too deep !", st.frames.size() + 1),
                                        "bpf-to-bpf calls nest at most 8 deep",
@@ -609,9 +637,142 @@ Status Analyzer::check_local_call(Path& path, const isa::Instruction& insn, std:
     return {};
 }
 
+const std::vector<GlobalFunc>& Analyzer::globals() {
+    if (globals_.empty() && !cfg_.functions.empty()) {
+        globals_.resize(cfg_.functions.size());
+        global_queued_.assign(cfg_.functions.size(), 0);
+        if (options_.program_btf && options_.spec)
+            for (std::size_t f = 1; f < cfg_.functions.size(); ++f)
+                globals_[f] =
+                    global_function(options_.program_btf, *options_.spec, cfg_.functions[f].start, options_.type);
+    }
+    return globals_;
+}
+
+Status Analyzer::check_global_call(State& st, int f, std::uint32_t pc) {
+    const auto fi = static_cast<std::size_t>(f);
+    const GlobalFunc& g = globals()[fi];
+    auto invalid = [&](std::string detail, std::string why, std::vector<int> regs) {
+        return std::unexpected(
+            Failure{fmt::format("Caller passes invalid args into func#{} ('{}') ({})", f, g.name, detail),
+                    std::move(why), std::move(regs)});
+    };
+    if (!g.error.empty())
+        return invalid(g.error,
+                       fmt::format("{}() is global: the kernel verifies it once from its BTF prototype, and "
+                                   "cannot type this one",
+                                   g.name),
+                       {});
+    if (st.active_lock)
+        return std::unexpected(Failure{
+            "global function calls are not allowed while holding a lock, use static function instead",
+            fmt::format("the program holds the bpf_spin_lock taken at insn {} and calls the global function {}()",
+                        st.active_lock - 1, g.name),
+            {}});
+    // btf_check_func_arg_match.
+    auto& regs = st.cur().regs;
+    for (std::size_t i = 0; i < g.args.size(); ++i) {
+        const int r = static_cast<int>(i) + 1;
+        const GlobalArg& arg = g.args[i];
+        if (auto ok = check_reg_read(st, r); !ok) return std::unexpected(std::move(ok.error()));
+        const RegState reg = regs[static_cast<std::size_t>(r)];
+        switch (arg.kind) {
+            case GlobalArg::Kind::Scalar:
+                if (reg.kind != RegKind::Scalar)
+                    return invalid(fmt::format("R{} is not a scalar", r),
+                                   fmt::format("argument {} of {}() is a number, but r{} holds {}", i + 1, g.name, r,
+                                               reg.to_string()),
+                                   {r});
+                break;
+            case GlobalArg::Kind::Ctx:
+                if (reg.kind != RegKind::Ctx || reg.maybe_null)
+                    return invalid(fmt::format("arg#{} expects pointer to ctx", i),
+                                   fmt::format("argument {} of {}() is the program's context, but r{} holds {}", i + 1,
+                                               g.name, r, reg.to_string()),
+                                   {r});
+                if (reg.off != 0 || !reg.var.is_const() || reg.var.value() != 0)
+                    return std::unexpected(
+                        Failure{fmt::format("dereference of modified ctx ptr R{} off={} disallowed", r, reg.off),
+                                "pass the context pointer exactly as the program received it",
+                                {r}});
+                break;
+            case GlobalArg::Kind::Mem: {
+                if (reg.is_null()) break;  // check_mem_reg: NULL passes (even for arg:nonnull, as in the kernel)
+                // check_mem_reg: `size` bytes must be readable and writable (the callee may do either).
+                RegState nonnull = reg;
+                nonnull.maybe_null = false;
+                if (auto ok = check_helper_mem(st, r, nonnull, arg.size, arg.size, false, pc); !ok)
+                    return invalid(ok.error().message, std::move(ok.error().explanation), {r});
+                if (auto ok = check_helper_mem(st, r, nonnull, arg.size, arg.size, true, pc); !ok)
+                    return invalid(ok.error().message, std::move(ok.error().explanation), {r});
+                if (!arg.nullable && reg.maybe_null)
+                    return invalid(fmt::format("arg#{} is expected to be non-NULL", i),
+                                   fmt::format("r{} may be NULL: it comes from {}", r, origin_text(reg)), {r});
+                break;
+            }
+        }
+    }
+    // A global function that may move packet data invalidates the caller's packet pointers (changes_pkt_data).
+    bool changes_pkt = false;
+    std::vector<std::size_t> todo{fi};
+    std::vector<std::uint8_t> seen(cfg_.functions.size(), 0);
+    while (!todo.empty() && !changes_pkt) {
+        const std::size_t cur = todo.back();
+        todo.pop_back();
+        if (seen[cur]) continue;
+        seen[cur] = 1;
+        for (std::size_t s = cfg_.functions[cur].start; s < cfg_.functions[cur].end; ++s) {
+            const auto& in = insns_[s];
+            if (in.is_lddw_tail) continue;
+            if (in.op == isa::Op::Call && helper_changes_packet_data(in.imm)) changes_pkt = true;
+            if (in.op == isa::Op::CallLocal) {
+                const int callee = cfg_.function_at(static_cast<std::size_t>(in.target(s)));
+                if (callee >= 0) todo.push_back(static_cast<std::size_t>(callee));
+            }
+        }
+    }
+    if (changes_pkt) invalidate_packet_pointers(st);
+    // Queue the function's own verification (do_check_subprogs: every called global function, once, after the
+    // main program: the queue sits below the main program's pending paths, lowest function first).
+    if (!global_queued_[fi]) {
+        global_queued_[fi] = 1;
+        State entry;
+        FrameState frame;
+        frame.function = static_cast<std::uint32_t>(f);
+        for (std::size_t i = 0; i < g.args.size(); ++i) {
+            RegState& a = frame.regs[i + 1];
+            switch (g.args[i].kind) {
+                case GlobalArg::Kind::Scalar: a = RegState::unknown(); break;
+                case GlobalArg::Kind::Ctx: a = RegState::pointer(RegKind::Ctx); break;
+                case GlobalArg::Kind::Mem:
+                    a = RegState::pointer(RegKind::Mem);
+                    a.mem_size = g.args[i].size;
+                    a.maybe_null = g.args[i].nullable;
+                    if (a.maybe_null) a.id = new_id();
+                    break;
+            }
+        }
+        frame.regs[10] = RegState::pointer(RegKind::Stack, 0);
+        entry.frames.push_back(std::move(frame));
+        entry.pc = static_cast<std::uint32_t>(cfg_.functions[fi].start);
+        auto is_global_entry = [&](const Path& p) {
+            return p.history == nullptr && p.parent == nullptr && p.state.frames.size() == 1 &&
+                   p.state.frames[0].function != 0;
+        };
+        auto at = pending_.begin();
+        while (at != pending_.end() && is_global_entry(*at) && at->state.frames[0].function > frame.function) ++at;
+        pending_.insert(at, Path{std::move(entry), nullptr, nullptr});
+    }
+    for (int r = 1; r <= 5; ++r) regs[static_cast<std::size_t>(r)] = RegState{};
+    regs[0] = RegState::unknown(pc);
+    st.pc = pc + 1;
+    return {};
+}
+
 std::expected<bool, Failure> Analyzer::check_exit(Path& path, std::uint32_t pc) {
     State& st = path.state;
     // A bpf-to-bpf callee may return nothing (a void function): the caller's r0 is then unreadable.
+    const std::uint32_t own_function = st.frames.front().function;  // != 0: a global function verified alone
     const bool plain_callee = st.frames.size() > 1 && !st.cur().is_callback;
     if (auto r = check_reg_read(st, 0); !r && !plain_callee) {
         Failure f = std::move(r.error());
@@ -658,6 +819,15 @@ std::expected<bool, Failure> Analyzer::check_exit(Path& path, std::uint32_t pc) 
                         "path",
                         ref.insn, line_text(ref.insn)),
             {}});
+    }
+    if (own_function != 0) {
+        // A global function verified on its own (check_return_code for a subprogram): r0 must be a number.
+        if (r0.kind != RegKind::Scalar)
+            return std::unexpected(
+                Failure{fmt::format("At subprogram exit the register R0 is not a scalar value ({})", type_name(r0)),
+                        "global functions return a number",
+                        {0}});
+        return false;
     }
     if (r0.is_pointer() && !options_.privileged)
         return std::unexpected(Failure{"R0 leaks addr as return value", "the program returns a pointer", {0}});

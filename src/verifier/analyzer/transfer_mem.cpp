@@ -48,6 +48,22 @@ Status Analyzer::check_lddw(State& st, const isa::Instruction& insn, std::uint32
                                                            index, options_.maps.size()),
                                                {}});
             const auto& map = maps_[index];
+            // check_map_prog_compatibility: maps holding a bpf_spin_lock are refused to socket filters and to the
+            // tracing types (is_tracing_prog_type), whatever the program does with them.
+            if (map.spec.spin_lock_off >= 0) {
+                using object::ProgramType;
+                const ProgramType t = options_.type;
+                const bool tracing = t == ProgramType::Kprobe || t == ProgramType::Tracepoint ||
+                                     t == ProgramType::PerfEvent || t == ProgramType::RawTracepoint ||
+                                     t == ProgramType::RawTracepointWritable;
+                if (t == ProgramType::SocketFilter || tracing)
+                    return std::unexpected(
+                        Failure{t == ProgramType::SocketFilter ? "socket filter progs cannot use bpf_spin_lock yet"
+                                                               : "tracing progs cannot use bpf_spin_lock yet",
+                                fmt::format("map '{}' holds a struct bpf_spin_lock, which {} programs may not use",
+                                            map_name(index), object::program_type_name(t)),
+                                {}});
+            }
             if (insn.src == isa::kPseudoMapFd || insn.src == isa::kPseudoMapIdx) {
                 dst = RegState::pointer(RegKind::MapPtr, index, pc);
                 return {};
@@ -100,19 +116,29 @@ Status Analyzer::check_region(int regno, const RegState& reg, std::int64_t off, 
                     fmt::format("the offset into the {} may be any number up to {}: compare it with the size first",
                                 what, v.umax),
                     {regno}});
-    std::int64_t lo = total + std::max<std::int64_t>(v.smin, 0);
-    std::int64_t hi = total + static_cast<std::int64_t>(v.umax) + size;
-    if (lo < 0 || hi > static_cast<std::int64_t>(limit)) {
-        std::string msg = fmt::format("invalid access to {}, {}={} off={} size={}", what,
-                                      std::string(what) == "map value" ? "value_size" : "mem_size", limit,
-                                      v.is_const() ? total + static_cast<std::int64_t>(v.value()) : total, size);
-        std::string why = v.is_const()
-                              ? fmt::format("the access covers bytes [{}, {}) of a {}-byte {}", lo, hi, limit, what)
-                              : fmt::format(
-                                    "with r{}'s variable offset ({}), the access may reach bytes [{}, {}) of a {}-byte "
-                                    "{}",
-                                    regno, v.to_string(), lo, hi, limit, what);
-        return std::unexpected(Failure{std::move(msg), std::move(why), {regno}});
+    const std::string size_name = std::string(what) == "map value" ? "value_size" : "mem_size";
+    if (v.is_const()) {
+        const std::int64_t at = total + static_cast<std::int64_t>(v.value());
+        if (at < 0 || at + size > static_cast<std::int64_t>(limit))
+            return std::unexpected(
+                Failure{fmt::format("invalid access to {}, {}={} off={} size={}", what, size_name, limit, at, size),
+                        fmt::format("the access covers bytes [{}, {}) of a {}-byte {}", at, at + size, limit, what),
+                        {regno}});
+        return {};
+    }
+    // check_mem_region_access: the smallest offset, then the largest, each named in the message with the kernel's
+    // second line ("R0 max value is outside of the allowed memory range").
+    const std::int64_t lo = total + v.smin;
+    const std::int64_t hi = total + static_cast<std::int64_t>(v.umax);
+    for (const auto& [at, side] : {std::pair{lo, "min"}, std::pair{hi, "max"}}) {
+        if (at >= 0 && at + size <= static_cast<std::int64_t>(limit)) continue;
+        return std::unexpected(Failure{
+            fmt::format("invalid access to {}, {}={} off={} size={} (R{} {} value is outside of the allowed memory "
+                        "range)",
+                        what, size_name, limit, at, size, regno, side),
+            fmt::format("with r{}'s variable offset ({}), the access may reach bytes [{}, {}) of a {}-byte {}", regno,
+                        v.to_string(), lo, hi + size, limit, what),
+            {regno}});
     }
     return {};
 }
@@ -152,6 +178,13 @@ Status Analyzer::check_mem_access(State& st, int regno, const RegState& reg, std
                                         reg.off + off, size),
                             fmt::format("map '{}' is read-only for programs (BPF_F_RDONLY_PROG, e.g. .rodata)",
                                         map_name(reg.aux)),
+                            {regno}});
+            // check_map_access_type: BPF_F_WRONLY_PROG maps may not be read (atomics read too).
+            if ((!write || atomic) && (map->spec.flags & maps::kFWronlyProg))
+                return std::unexpected(
+                    Failure{fmt::format("read from map forbidden, value_size={} off={} size={}", map->spec.value_size,
+                                        reg.off + off, size),
+                            fmt::format("map '{}' is write-only for programs (BPF_F_WRONLY_PROG)", map_name(reg.aux)),
                             {regno}});
             if (auto r = check_region(regno, reg, off, size, map->spec.value_size, "map value", pc); !r) return r;
             if (map->spec.spin_lock_off >= 0) {
@@ -361,9 +394,10 @@ Status Analyzer::check_stack_access(State& st, int regno, const RegState& reg, s
         hi = lo + size;
     } else {
         if (v.smin <= -kMaxVarOff || v.smax >= kMaxVarOff)
-            return std::unexpected(Failure{fmt::format("R{} unbounded indirect variable offset stack access", regno),
-                                           "the stack offset is not bounded",
-                                           {regno}});
+            return std::unexpected(Failure{
+                fmt::format("invalid unbounded variable-offset {} stack R{}", write ? "write to" : "read from", regno),
+                fmt::format("the stack offset in r{} is not bounded ({})", regno, v.to_string()),
+                {regno}});
         lo = base + v.smin;
         hi = base + v.smax + size;
     }
@@ -569,11 +603,8 @@ Status Analyzer::check_store(State& st, const isa::Instruction& insn, std::uint3
         insn_value_reg_ = insn.src;
         return check_mem_access(st, insn.dst, base, insn.off, info.width, true, nullptr, &value, 0, false, false, pc);
     }
-    if (base.kind == RegKind::Ctx)
-        return std::unexpected(Failure{fmt::format("BPF_ST stores into R{} ctx is not allowed", insn.dst),
-                                       "context fields may only be written from a register (the kernel rewrites "
-                                       "these stores)",
-                                       {insn.dst}});
+    // BPF_ST into the context is checked as a BPF_STX store of a scalar: Linux >= 6.3 accepts it wherever the
+    // register form is allowed (commit "bpf: allow ctx writes using BPF_ST_MEM instruction").
     insn_value_reg_ = -1;
     std::int64_t imm = insn.imm;
     return check_mem_access(st, insn.dst, base, insn.off, info.width, true, nullptr, nullptr, imm, false, false, pc);

@@ -169,6 +169,7 @@ std::vector<std::uint32_t> depth_first(Cfg& cfg, std::vector<std::uint8_t>& stat
                 stack.emplace_back(w, 0);
             } else if (state[w] == 1) {
                 cfg.loop_head[w] = true;  // back edge v -> w
+                cfg.back_edges.emplace_back(v, w);
             }
         }
     }
@@ -236,6 +237,10 @@ void mark_prune_points(std::span<const isa::Instruction> insns, Cfg& cfg) {
 
 }  // namespace
 
+bool Cfg::is_back_edge(std::uint32_t from, std::uint32_t to) const {
+    return std::binary_search(back_edges.begin(), back_edges.end(), std::pair{from, to});
+}
+
 int Cfg::function_at(std::size_t slot) const {
     const auto it = std::lower_bound(functions.begin(), functions.end(), slot,
                                      [](const CfgFunction& f, std::size_t s) { return f.start < s; });
@@ -268,6 +273,7 @@ Result<Cfg> build_cfg(std::span<const isa::Instruction> insns) {
     cfg.loop_head.assign(n, false);
     std::vector<std::uint8_t> state(n, 0);
     const std::vector<std::uint32_t> postorder = depth_first(cfg, state);
+    std::sort(cfg.back_edges.begin(), cfg.back_edges.end());
     if (auto r = check_reachable(insns, cfg, state); !r) return std::unexpected(r.error());
 
     mark_prune_points(insns, cfg);

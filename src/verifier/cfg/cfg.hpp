@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "base/error.hpp"
@@ -36,6 +37,8 @@ struct Cfg {
     /// Per slot: true if some jump goes backwards to it from inside a loop (a target of a back edge found by
     /// depth-first search from the function start).
     std::vector<bool> loop_head;
+    /// The back edges (from, to) found by that search, sorted.
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> back_edges;
     /// Per slot: true if the kernel would consider this slot a pruning point (jump targets, the slot after a
     /// conditional jump, call sites): the verifier stores and compares states here.
     std::vector<bool> prune_point;
@@ -50,9 +53,17 @@ struct Cfg {
     /// take any value without changing what the verifier proves, so pruning ignores its value.
     /// Filled by compute_relevance (relevance.hpp), not by build_cfg.
     std::vector<RegMask> relevant_in;
+    /// Per slot: the stack slots of the current frame whose scalar contents may matter to safety (bit i: the
+    /// 8 bytes at [r10 - 8(i+1), r10 - 8i)), the stack counterpart of relevant_in. A slot outside this set may
+    /// hold any scalar data (Misc, Zero or a spilled scalar of any value) without changing what the verifier
+    /// proves; its type (uninitialised, pointer spill) still matters. Filled by compute_relevance; all ones when
+    /// the program reads the stack in ways the analysis cannot attribute to a slot.
+    std::vector<std::uint64_t> relevant_stack_in;
 
     /// Index of the function starting at `slot`, or -1.
     [[nodiscard]] int function_at(std::size_t slot) const;
+    /// True if the edge from -> to is one of back_edges.
+    [[nodiscard]] bool is_back_edge(std::uint32_t from, std::uint32_t to) const;
 };
 
 /// Most functions a program may have (the kernel's BPF_MAX_SUBPROGS; "too many subprograms").

@@ -1,11 +1,13 @@
 // Register liveness (see liveness.hpp). The transfer function mirrors what the kernel's check_reg_arg(SRC_OP /
 // DST_OP) calls do per instruction class in do_check, with calls as in check_helper_call / check_func_call
-// (r1..r5 read as arguments, r0..r5 clobbered) and LD_ABS/LD_IND as in check_ld_abs (r6 read, caller-saved
-// registers clobbered).
+// (a helper's declared arguments, r1..r5 for local calls, read as arguments; r0..r5 clobbered) and LD_ABS/LD_IND as in
+// check_ld_abs (r6 read, caller-saved registers clobbered).
 #include "verifier/cfg/liveness.hpp"
 
 #include <cstddef>
 #include <vector>
+
+#include "helpers/prototype.hpp"
 
 namespace xbpf::verifier {
 namespace {
@@ -37,7 +39,19 @@ RegEffect reg_effect(const isa::Instruction& insn) {
         case Shape::Gotol: break;
         case Shape::JmpImm: e = {dst, 0}; break;
         case Shape::JmpReg: e = {static_cast<RegMask>(dst | src), 0}; break;
-        case Shape::Call:
+        case Shape::Call: {
+            // A helper reads only the arguments its prototype declares (check_helper_call skips ARG_DONTCARE);
+            // an unknown helper (refused by the walk) reads all five.
+            RegMask use = kArgRegs;
+            if (const auto proto = helpers::prototype(insn.imm)) {
+                use = 0;
+                for (unsigned i = 0; i < 5; ++i)
+                    if (proto->args[i].type != helpers::ArgType::DontCare)
+                        use = static_cast<RegMask>(use | reg_bit(i + 1));
+            }
+            e = {use, kCallerSaved};
+            break;
+        }
         case Shape::CallLocal:
         case Shape::CallKfunc: e = {kArgRegs, kCallerSaved}; break;
         case Shape::Callx: e = {static_cast<RegMask>(kArgRegs | dst), kCallerSaved}; break;

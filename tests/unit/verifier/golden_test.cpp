@@ -74,6 +74,8 @@ struct GoldenCase {
     std::string license = "GPL";
     bool unprivileged = false;
     std::vector<GoldenMap> maps;
+    /// `global: N RET ARG...`: the N-th function (0 = the entry, then by start) is global with this BTF prototype.
+    std::map<std::size_t, std::vector<std::string>> globals;
     std::string code;
     bool expect_accept = false;
     std::size_t expect_insn = 0;
@@ -264,6 +266,13 @@ std::vector<GoldenCase> parse_file(const std::string& family, const std::filesys
                 error(m.error());
             else
                 c.maps.push_back(std::move(*m));
+        } else if (key == "global") {
+            auto w = words(value);
+            auto n = w.empty() ? std::nullopt : number(w[0]);
+            if (!n || *n == 0 || w.size() < 2 || w.size() > 8)
+                error("global: N RET [ARG ...] (N >= 1: the N-th function by start)");
+            else
+                c.globals[static_cast<std::size_t>(*n)] = std::vector<std::string>(w.begin() + 1, w.end());
         } else if (key == "code") {
             in_code = true;
         } else if (key == "expect") {
@@ -343,15 +352,69 @@ std::vector<std::size_t> function_starts(const std::vector<isa::RawInsn>& insns)
     return {starts.begin(), starts.end()};
 }
 
+/// The context struct's name for a `global:` argument `ctx` (btf_is_prog_ctx_type).
+std::string ctx_struct_name(const std::string& type) {
+    if (type == "xdp") return "xdp_md";
+    if (type == "kprobe") return "pt_regs";
+    if (type == "perf_event") return "bpf_perf_event_data";
+    if (type == "raw_tracepoint") return "bpf_raw_tracepoint_args";
+    return "__sk_buff";
+}
+
 /// BTF with one FUNC (`int fN(void)`, static except the entry) per function, and the matching func_info: what
-/// clang emits, and what the kernel needs before it accepts a callback address (`lddw src=4`).
-void add_func_btf(object::ObjectSpec& obj, object::ProgramSpec& prog) {
+/// clang emits, and what the kernel needs before it accepts a callback address (`lddw src=4`). Functions named by
+/// `global:` lines are global with the prototype given there: RET is `int`, `void` or `ptr` (int *); each ARG is
+/// `int`, `long`, `ctx` (a pointer to the program type's context struct), `memN` (a pointer to an N-byte struct),
+/// `nnmemN` (the same tagged "arg:nonnull"), `tagctx` (void * tagged "arg:ctx"), `voidptr` or `struct` (an
+/// 8-byte struct by value).
+void add_func_btf(object::ObjectSpec& obj, object::ProgramSpec& prog, const GoldenCase& c) {
     struct btf* b = btf__new_empty();
     const int int_id = btf__add_int(b, "int", 4, BTF_INT_SIGNED);
     const int proto = btf__add_func_proto(b, int_id);
-    for (std::size_t start : function_starts(prog.insns)) {
+    const auto starts = function_starts(prog.insns);
+    for (std::size_t i = 0; i < starts.size(); ++i) {
+        const std::size_t start = starts[i];
         const std::string name = start == 0 ? prog.name : fmt::format("f{}", start);
-        const int id = btf__add_func(b, name.c_str(), start == 0 ? BTF_FUNC_GLOBAL : BTF_FUNC_STATIC, proto);
+        const auto global = c.globals.find(i);
+        if (global == c.globals.end()) {
+            const int id = btf__add_func(b, name.c_str(), start == 0 ? BTF_FUNC_GLOBAL : BTF_FUNC_STATIC, proto);
+            prog.func_info.push_back({start, static_cast<std::uint32_t>(id), name});
+            continue;
+        }
+        const auto& sig = global->second;
+        // Parameter types first: btf__add_func_param appends to the FUNC_PROTO added last.
+        std::vector<int> params;
+        std::vector<std::pair<int, std::string>> tags;
+        for (std::size_t a = 1; a < sig.size(); ++a) {
+            const std::string& t = sig[a];
+            int type = int_id;
+            if (t == "long") {
+                type = btf__add_int(b, "long", 8, BTF_INT_SIGNED);
+            } else if (t == "ctx") {
+                type = btf__add_ptr(b, btf__add_struct(b, ctx_struct_name(c.type).c_str(), 0));
+            } else if (t.starts_with("mem") || t.starts_with("nnmem")) {
+                const std::string n = t.substr(t.starts_with("mem") ? 3 : 5);
+                type = btf__add_ptr(
+                    b, btf__add_struct(b, fmt::format("m{}", n).c_str(), static_cast<std::uint32_t>(std::stoul(n))));
+                if (t.starts_with("nnmem")) tags.emplace_back(static_cast<int>(a - 1), "arg:nonnull");
+            } else if (t == "tagctx") {
+                type = btf__add_ptr(b, 0);
+                tags.emplace_back(static_cast<int>(a - 1), "arg:ctx");
+            } else if (t == "voidptr") {
+                type = btf__add_ptr(b, 0);
+            } else if (t == "struct") {
+                const int long_id = btf__add_int(b, "long", 8, BTF_INT_SIGNED);
+                type = btf__add_struct(b, "s8", 8);
+                btf__add_field(b, "x", long_id, 0, 0);
+            }
+            params.push_back(type);
+        }
+        const int ret = sig[0] == "void" ? 0 : sig[0] == "ptr" ? btf__add_ptr(b, int_id) : int_id;
+        const int fproto = btf__add_func_proto(b, ret);
+        for (std::size_t a = 0; a < params.size(); ++a)
+            btf__add_func_param(b, fmt::format("a{}", a).c_str(), params[a]);
+        const int id = btf__add_func(b, name.c_str(), BTF_FUNC_GLOBAL, fproto);
+        for (const auto& [arg, tag] : tags) btf__add_decl_tag(b, tag.c_str(), id, arg);
         prog.func_info.push_back({start, static_cast<std::uint32_t>(id), name});
     }
     obj.btf = std::shared_ptr<const struct btf>(b, [](const struct btf* p) { btf__free(const_cast<struct btf*>(p)); });
@@ -379,7 +442,7 @@ object::ObjectSpec object_of(const GoldenCase& c, std::vector<isa::RawInsn> insn
     prog.type = c.type == "raw" ? object::ProgramType::Unspec
                                 : object::program_type_from_name(c.type).value_or(object::ProgramType::Unspec);
     prog.insns = std::move(insns);
-    add_func_btf(obj, prog);
+    add_func_btf(obj, prog, c);
     obj.programs.push_back(std::move(prog));
     return obj;
 }

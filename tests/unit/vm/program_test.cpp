@@ -2,12 +2,14 @@
 // helper resolution, pseudo immediates, checked-mode faults and limits.
 #include <gtest/gtest.h>
 
+#include "semantics_support.hpp"
 #include "vm/vm.hpp"
 
 namespace xbpf::vm {
 namespace {
 
 using isa::RawInsn;
+using test::run_both;  // every run here also runs in JIT code, with the same outcome
 
 RawInsn raw(std::uint8_t opcode, std::uint8_t dst = 0, std::uint8_t src = 0, std::int16_t off = 0,
             std::int32_t imm = 0) {
@@ -70,7 +72,7 @@ TEST(Program, CorePoisonedCallFaultsOnlyWhenReached) {
     auto p = Program::load(prog);
     ASSERT_TRUE(p) << p.error().to_string();
     RunInput dead;
-    auto r = interpret(*p, dead);
+    auto r = run_both(*p, dead);
     ASSERT_TRUE(r) << r.error().to_string();
     EXPECT_EQ(r->r0, 7u);
     RunInput live;
@@ -78,7 +80,7 @@ TEST(Program, CorePoisonedCallFaultsOnlyWhenReached) {
     for (const bool checked : {true, false}) {
         RunOptions options;
         options.checked = checked;
-        auto fault = interpret(*p, live, options);
+        auto fault = run_both(*p, live, options);
         ASSERT_FALSE(fault);
         EXPECT_EQ(fault.error().code, ErrorCode::kRuntime);
         EXPECT_EQ(fault.error().where.insn, 3u);
@@ -94,7 +96,7 @@ TEST(Program, HelpersAreCalledById) {
     auto p = Program::load(prog, &helpers);
     ASSERT_TRUE(p) << p.error().to_string();
     for (bool checked : {true, false}) {
-        auto r = interpret(*p, {}, {.checked = checked});
+        auto r = run_both(*p, {}, {.checked = checked});
         ASSERT_TRUE(r) << r.error().to_string();
         EXPECT_EQ(r->r0, 42u);
     }
@@ -112,7 +114,7 @@ TEST(Program, CallxThroughAFunctionAddress) {
     const RawInsn prog[] = {raw(0x18, 1, 4, 0, 3), raw(0), raw(0x8d, 1), raw(0x95), raw(0xb7, 0, 0, 0, 5), raw(0x95)};
     auto p = Program::load(prog);
     ASSERT_TRUE(p) << p.error().to_string();
-    auto r = interpret(*p, {});
+    auto r = run_both(*p, {});
     ASSERT_TRUE(r) << r.error().to_string();
     EXPECT_EQ(r->r0, 5u);
 }
@@ -121,7 +123,7 @@ TEST(Program, CallxToANonFunctionFaults) {
     const RawInsn prog[] = {raw(0xb7, 1, 0, 0, 1), raw(0x8d, 1), raw(0x95)};
     auto p = Program::load(prog);
     ASSERT_TRUE(p);
-    auto r = interpret(*p, {});
+    auto r = run_both(*p, {});
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().where.insn, 1u);
 }
@@ -130,7 +132,7 @@ TEST(Program, CheckedModeCountsInstructions) {
     const RawInsn prog[] = {raw(0xb7, 0, 0, 0, 1), raw(0x07, 0, 0, 0, 1), raw(0x95)};
     auto p = Program::load(prog);
     ASSERT_TRUE(p);
-    auto r = interpret(*p, {});
+    auto r = run_both(*p, {});
     ASSERT_TRUE(r);
     EXPECT_EQ(r->r0, 2u);
     EXPECT_EQ(r->insns, 3u);
@@ -140,7 +142,7 @@ TEST(Program, BudgetStopsAnInfiniteLoop) {
     const RawInsn prog[] = {raw(0x05, 0, 0, -1), raw(0x95)};
     auto p = Program::load(prog);
     ASSERT_TRUE(p);
-    auto r = interpret(*p, {}, {.checked = true, .insn_budget = 1000});
+    auto r = run_both(*p, {}, {.checked = true, .insn_budget = 1000});
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, ErrorCode::kRuntime);
     EXPECT_NE(r.error().message.find("budget"), std::string::npos);
@@ -164,7 +166,7 @@ TEST(Program, StackBelowTheFrameFaults) {
     const RawInsn prog[] = {raw(0x7a, 10, 0, -520, 1), raw(0xb7), raw(0x95)};
     auto p = Program::load(prog);
     ASSERT_TRUE(p);
-    auto r = interpret(*p, {});
+    auto r = run_both(*p, {});
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().where.insn, 0u);
     EXPECT_NE(r.error().message.find("invalid write"), std::string::npos);
@@ -178,7 +180,7 @@ TEST(Program, ReadOnlyRegionRejectsWrites) {
     const RawInsn prog[] = {raw(0x79, 0, 1, 0), raw(0x7b, 1, 0, 0), raw(0x95)};
     auto p = Program::load(prog);
     ASSERT_TRUE(p);
-    auto r = interpret(*p, in);
+    auto r = run_both(*p, in);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().where.insn, 1u);
     EXPECT_EQ(value, 7u);
@@ -190,7 +192,7 @@ TEST(Program, RecursionDeeperThanEightFramesFaults) {
     auto p = Program::load(prog);
     ASSERT_TRUE(p);
     for (bool checked : {true, false}) {
-        auto r = interpret(*p, {}, {.checked = checked});
+        auto r = run_both(*p, {}, {.checked = checked});
         ASSERT_FALSE(r);
         EXPECT_NE(r.error().message.find("call depth"), std::string::npos);
     }

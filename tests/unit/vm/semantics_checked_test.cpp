@@ -345,7 +345,7 @@ TEST(SemanticsChecked, ReadOnlyRegionRefusesWrites) {
     input.args[0] = reinterpret_cast<std::uintptr_t>(data.data());
     input.regions.push_back(vm::MemoryRegion{
         .start = reinterpret_cast<std::uintptr_t>(data.data()), .size = data.size(), .writable = false, .name = "ro"});
-    auto result = vm::interpret(*loaded, input, vm::RunOptions{.checked = true});
+    auto result = run_both(*loaded, input, vm::RunOptions{.checked = true});
     ASSERT_FALSE(result);
     EXPECT_EQ(result.error().code, ErrorCode::kRuntime);
     EXPECT_EQ(result.error().where.insn, std::optional<std::size_t>(1)) << result.error().to_string();
@@ -362,11 +362,11 @@ TEST(SemanticsChecked, BudgetStopsInfiniteLoops) {
 TEST(SemanticsChecked, BudgetCountsInstructions) {
     auto loaded = vm::Program::load(program({mov64_imm(R0, 1), alu64_imm(Alu::Add, R0, 1), exit_insn()}));
     ASSERT_TRUE(loaded);
-    auto enough = vm::interpret(*loaded, {}, vm::RunOptions{.checked = true, .insn_budget = 3});
+    auto enough = run_both(*loaded, {}, vm::RunOptions{.checked = true, .insn_budget = 3});
     ASSERT_TRUE(enough) << enough.error().to_string();
     EXPECT_EQ(enough->r0, 2u);
     EXPECT_EQ(enough->insns, 3u);
-    auto short_budget = vm::interpret(*loaded, {}, vm::RunOptions{.checked = true, .insn_budget = 2});
+    auto short_budget = run_both(*loaded, {}, vm::RunOptions{.checked = true, .insn_budget = 2});
     ASSERT_FALSE(short_budget);
     EXPECT_EQ(short_budget.error().code, ErrorCode::kRuntime);
 }
@@ -518,7 +518,7 @@ int run_soup(std::uint64_t seed, int count) {
                                                  .writable = true,
                                                  .name = "mem"});
         input.packet = packet;
-        (void)vm::interpret(*loaded, input, vm::RunOptions{.checked = true, .insn_budget = 10000});
+        (void)run_both(*loaded, input, vm::RunOptions{.checked = true, .insn_budget = 10000});  // checked JIT too
     }
     if (loaded_count < count / 3) {
         std::fprintf(stderr, "only %d of %d random programs loaded\n", loaded_count, count);

@@ -1,0 +1,169 @@
+// xbpf-compare-jit-compile: JIT compile throughput (issue 5: "Compile throughput (instructions per second, programs
+// of 100 to 100,000 instructions). Goal: >= 20 M instructions/s").
+//
+//   xbpf-compare-jit-compile [--json] [--reps N] [--blind]
+//
+// Programs: tests/support/program_gen's generator (every ALU and JMP operation, forward jumps, stack loads and
+// stores, atomics, lddw, LD_ABS) with bodies sized to give about 100, 1,000, 10,000 and 100,000 instructions, plus
+// the compute kernels of bench/kernels. For each size: jit::compile (asmjit lowering, sealing the code read+execute)
+// timed on the same programs as vm::Program::load (decode, checks, threaded code for the interpreter: the reference
+// measured in the same run), fastest of `reps` passes; thread CPU time.
+#include <time.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "compute_common.hpp"
+#include "jit/jit.hpp"
+#include "support/program_gen.hpp"
+#include "vm/vm.hpp"
+
+namespace {
+
+double thread_cpu_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
+[[noreturn]] void fatal(const std::string& what) {
+    std::fprintf(stderr, "xbpf-compare-jit-compile: %s\n", what.c_str());
+    std::exit(1);
+}
+
+struct Set {
+    std::string name;
+    std::vector<std::vector<xbpf::isa::RawInsn>> programs;
+    std::size_t slots = 0;  ///< instruction slots in all programs
+};
+
+/// A program of about `target` slots: program_gen programs of about 300 slots chained (each one's final exit
+/// becomes `goto +0`, so the next one runs; jumps stay inside their piece, whose 16-bit offsets they fit).
+std::vector<xbpf::isa::RawInsn> chained(std::size_t target, std::uint64_t seed) {
+    xbpf::test::GenOptions options;
+    options.body_items = target < 300 ? static_cast<std::uint32_t>(std::max<std::size_t>(1, target / 3)) : 100;
+    std::vector<xbpf::isa::RawInsn> out;
+    while (out.size() < target) {
+        std::vector<xbpf::isa::RawInsn> piece = xbpf::test::generate_program(seed++, options);
+        if (!out.empty()) out.back() = xbpf::isa::RawInsn{0x05, 0, 0, 0, 0};  // the previous exit: goto +0
+        out.insert(out.end(), piece.begin(), piece.end());
+    }
+    return out;
+}
+
+Set generated(std::size_t target, std::size_t count) {
+    Set s;
+    s.name = fmt::format("generated ~{}", target);
+    for (std::size_t i = 0; i < count; ++i) {
+        s.programs.push_back(chained(target, 1000 + i * 1000));
+        s.slots += s.programs.back().size();
+    }
+    return s;
+}
+
+struct Row {
+    std::string name;
+    std::size_t programs = 0;
+    double avg_slots = 0;
+    double load_ns = 0;  ///< vm::Program::load, all programs of the set
+    double jit_ns = 0;   ///< jit::compile, all programs of the set
+    std::size_t code_bytes = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    bool json = false;
+    bool blind = false;
+    int reps = 5;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--json")
+            json = true;
+        else if (a == "--blind")
+            blind = true;
+        else if (a == "--reps" && i + 1 < argc)
+            reps = std::max(1, std::atoi(argv[++i]));
+        else {
+            std::fprintf(stderr, "usage: xbpf-compare-jit-compile [--json] [--reps N] [--blind]\n");
+            return 2;
+        }
+    }
+
+    std::vector<Set> sets = {generated(100, 400), generated(1'000, 100), generated(10'000, 12), generated(100'000, 2)};
+    Set compute;
+    compute.name = "compute kernels";
+    for (const auto& k : xbpf::bench::compute_kernels()) {
+        compute.programs.push_back(k.raw);
+        compute.slots += k.raw.size();
+    }
+    sets.push_back(std::move(compute));
+
+    std::vector<Row> rows;
+    for (const Set& set : sets) {
+        Row row;
+        row.name = set.name;
+        row.programs = set.programs.size();
+        row.avg_slots = static_cast<double>(set.slots) / static_cast<double>(set.programs.size());
+        std::vector<xbpf::vm::Program> loaded;
+        row.load_ns = 1e300;
+        row.jit_ns = 1e300;
+        for (int rep = 0; rep < reps; ++rep) {
+            loaded.clear();
+            double t0 = thread_cpu_ns();
+            for (const auto& p : set.programs) {
+                auto program = xbpf::vm::Program::load(p);
+                if (!program) fatal(set.name + ": " + program.error().to_string());
+                loaded.push_back(std::move(*program));
+            }
+            row.load_ns = std::min(row.load_ns, thread_cpu_ns() - t0);
+
+            xbpf::jit::JitOptions options;
+            options.checked = false;
+            options.blind_constants = blind;
+            std::size_t bytes = 0;
+            t0 = thread_cpu_ns();
+            for (const auto& program : loaded) {
+                auto code = xbpf::jit::compile(program, options);
+                if (!code) fatal(set.name + ": the JIT refused a program: " + code.error().to_string());
+                bytes += (*code)->code().size();
+            }
+            row.jit_ns = std::min(row.jit_ns, thread_cpu_ns() - t0);
+            row.code_bytes = bytes;
+        }
+        rows.push_back(row);
+    }
+
+    if (json) {
+        nlohmann::ordered_json out = nlohmann::ordered_json::array();
+        for (const Row& r : rows)
+            out.push_back({{"set", r.name},
+                           {"programs", r.programs},
+                           {"avg_slots", r.avg_slots},
+                           {"jit_ns_per_insn", r.jit_ns / (r.avg_slots * static_cast<double>(r.programs))},
+                           {"jit_minsn_per_s", r.avg_slots * static_cast<double>(r.programs) / r.jit_ns * 1e3},
+                           {"load_ns_per_insn", r.load_ns / (r.avg_slots * static_cast<double>(r.programs))},
+                           {"code_bytes_per_insn",
+                            static_cast<double>(r.code_bytes) / (r.avg_slots * static_cast<double>(r.programs))}});
+        fmt::print("{}\n", out.dump(2));
+        return 0;
+    }
+    fmt::print("JIT compile throughput{} (fastest of {} passes, thread CPU time)\n", blind ? ", constants blinded" : "",
+               reps);
+    fmt::print("{:<18} {:>8} {:>9} {:>12} {:>11} {:>12} {:>10} {:>11}\n", "programs", "count", "avg insns",
+               "jit us/prog", "jit M ins/s", "load M ins/s", "jit/load", "code B/ins");
+    for (const Row& r : rows) {
+        const double insns = r.avg_slots * static_cast<double>(r.programs);
+        fmt::print("{:<18} {:>8} {:>9.0f} {:>12.1f} {:>11.1f} {:>12.1f} {:>9.1f}x {:>11.1f}\n", r.name, r.programs,
+                   r.avg_slots, r.jit_ns / static_cast<double>(r.programs) / 1e3, insns / r.jit_ns * 1e3,
+                   insns / r.load_ns * 1e3, r.jit_ns / r.load_ns, static_cast<double>(r.code_bytes) / insns);
+    }
+    return 0;
+}

@@ -1,0 +1,150 @@
+// Internal to src/jit/x86_64: the state of one compilation and the lowering of each instruction class.
+//
+// Register mapping (as the kernel's x86-64 JIT): r0=rax r1=rdi r2=rsi r3=rdx r4=rcx r5=r8 r6=rbx r7=r13 r8=r14
+// r9=r15 r10=rbp; r12 holds the vm::Engine* of the run; r9, r10, r11 are scratch. BPF stack frames live in the
+// Engine's stack block (never on the native stack): a local call is a native call with rbp lowered by 512.
+// Inside a function body the native rsp is 16-byte aligned, so helpers and glue are called directly.
+#pragma once
+
+#include <asmjit/x86.h>
+#include <fmt/format.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <vector>
+
+#include "base/error.hpp"
+#include "isa/instruction.hpp"
+#include "jit/jit.hpp"
+#include "jit/module.hpp"
+#include "vm/engine.hpp"
+
+namespace xbpf::jit::x86_64 {
+
+namespace x86 = asmjit::x86;
+
+/// BPF register -> x86-64 register.
+inline const x86::Gp kReg[11] = {x86::rax, x86::rdi, x86::rsi, x86::rdx, x86::rcx, x86::r8,
+                                 x86::rbx, x86::r13, x86::r14, x86::r15, x86::rbp};
+inline const x86::Gp kEngine = x86::r12;
+
+/// `r` as a 64-bit or 32-bit register.
+inline x86::Gp w(const x86::Gp& r, bool is64) {
+    if (is64) return r.r64();
+    return r.r32();
+}
+
+/// One function of the program: slots [start, end).
+struct Function {
+    std::size_t start = 0;
+    std::size_t end = 0;
+    std::vector<x86::Gp> saved;  ///< callee-saved registers its prologue pushes
+    bool pad = false;            ///< an extra 8 bytes keep rsp 16-byte aligned in the body
+    asmjit::Label entry;
+    asmjit::Label epilogue;
+};
+
+/// An out-of-line fault site: jumps to the common fault path with r10 = packed (r11 holds the value).
+struct FaultSite {
+    asmjit::Label label;
+    std::uint64_t packed;
+};
+
+/// The out-of-line slow path of a checked access whose inline stack-frame test failed: the address is in r11.
+struct SlowCheck {
+    asmjit::Label label;
+    asmjit::Label back;
+    std::uint32_t size;
+    bool write;
+    std::size_t pc;
+};
+
+class Lowering {
+  public:
+    Lowering(const vm::Program::Impl& impl, const JitOptions& options, asmjit::CodeHolder& code);
+
+    /// Emits the whole module: trampoline, functions, stubs, tables.
+    Result<void> emit_all();
+
+    // Labels the module needs after relocation.
+    asmjit::Label trampoline;
+    /// Per slot: a label only where a jump lands (invalid elsewhere: labels cost time and memory per compile).
+    std::vector<asmjit::Label> slot_label;
+    /// Per slot (+1: the end of the last function): where its code starts. The code is one section that asmjit
+    /// emits in place (forward jumps take rel32 forms), so the offset at emission is the final one.
+    std::vector<std::uint32_t> insn_offsets;
+    std::vector<Function> functions;
+    std::vector<int> function_of;  ///< slot -> index in functions
+
+  private:
+    // compiler.cpp
+    void plan();
+    void emit_trampoline();
+    void emit_function(Function& f);
+    void emit_prologue(const Function& f);
+    void emit_epilogue_body(const Function& f);  ///< restores registers, no ret
+    void emit_stubs();
+    Result<void> lower(std::size_t pc);
+    /// Peephole: a 64-bit register copy followed by an add to the copy becomes one lea; true if it emitted it.
+    bool fuse_mov_add(std::size_t pc);
+    asmjit::Label fault(FaultKind kind, std::uint32_t size, std::size_t pc, std::uint32_t count = 0);
+    void call_abs(const void* fn);  ///< call a C++ function by absolute address (through r10)
+    /// An immediate operand for `imm` (sign-extended for 64-bit operations); with blinding, loaded into r10.
+    asmjit::Operand imm_operand(std::int32_t imm, bool is64);
+    void mov_imm64(const x86::Gp& dst, std::uint64_t value);
+
+    // lower_alu.cpp
+    Result<void> lower_alu(std::size_t pc, const isa::Instruction& insn);
+    void lower_divmod(std::size_t pc, const isa::Instruction& insn, bool is64, bool is_signed, bool is_mod);
+    void divmod32_by_constant(const isa::Instruction& insn, std::uint32_t d, bool is_mod);
+    void divmod64_by_constant(const isa::Instruction& insn, std::uint64_t d, bool is_mod);  ///< 1 < d < 2^31
+    void lower_shift(const isa::Instruction& insn, bool is64, x86::Inst::Id id);
+    // lower_jmp.cpp
+    Result<void> lower_jmp(std::size_t pc, const isa::Instruction& insn);
+    void lower_helper_call(std::size_t pc, const isa::Instruction& insn);
+    void lower_local_call(std::size_t pc, const asmjit::Label* target, const x86::Gp* target_reg);
+    // lower_mem.cpp
+    Result<void> lower_mem(std::size_t pc, const isa::Instruction& insn);
+    x86::Mem checked_address(std::size_t pc, const x86::Gp& base, std::int16_t off, std::uint32_t size, bool write);
+    void lower_atomic(std::size_t pc, const isa::Instruction& insn);
+    void lower_packet_load(std::size_t pc, const isa::Instruction& insn);
+
+    const vm::Program::Impl& impl_;
+    const JitOptions& options_;
+    x86::Assembler a_;
+    std::mt19937_64* rng_ = nullptr;  ///< blinding only: the thread's generator
+    std::vector<bool> block_start_;
+    std::vector<bool> loop_head_;  ///< a backward jump's target not fallen into inside another loop: aligned to 16
+    std::vector<std::uint32_t> block_len_;
+    std::vector<FaultSite> faults_;
+    std::vector<SlowCheck> slow_checks_;
+    /// Some instruction writes BPF r10 (only unverified programs can): rbp may then differ from the frame top
+    /// stack_top - depth * 512, so checked code has no inline stack test and local calls save rbp.
+    bool writes_r10_ = false;
+    asmjit::Label fault_common_;
+    asmjit::Label abort_;
+    asmjit::Label tramp_ret_;
+    asmjit::Label callx_table_;
+    asmjit::Label check_stub_[9][2];  ///< by size (1, 2, 4, 8) and write
+    bool check_used_[9][2] = {};
+    asmjit::Label end_zero_;  ///< ends the run with r0 = 0 (legacy packet load out of bounds)
+    std::optional<Error> pending_error_;
+    bool uses_tail_call_ = false;
+    bool uses_callx_ = false;
+    std::size_t cur_fn_ = 0;
+};
+
+/// Offsets of the Engine fields generated code reads and writes.
+std::int32_t engine_offset_depth();
+std::int32_t engine_offset_stack_top();
+std::int32_t engine_offset_budget();
+std::int32_t engine_offset_tail_target();
+std::int32_t engine_offset_tail_ctx();
+std::int32_t engine_offset_aborted();
+std::int32_t engine_offset_native_rsp();
+std::int32_t engine_offset_cur();
+std::int32_t engine_offset_ctx();
+
+}  // namespace xbpf::jit::x86_64

@@ -1,0 +1,68 @@
+// Fuzz target: the JIT against the interpreter. Every program runs in both engines in checked mode (JIT code with
+// run-time checks) and, when xbpf's verifier accepts it, unchecked (JIT code built from the verifier's facts, with
+// constant blinding for unprivileged programs); the results must be identical: r0, the memory afterwards, and the
+// fault (tests/support/engine_diff.hpp). No crash, no sanitizer report.
+//
+// Input: the same as fuzz_verifier's ([mode] then generator decisions or raw slots), so the two targets share seeds:
+//   mode & 1 == 0  generated: the remaining bytes are the decisions of tests/support/verifier_gen.hpp's generator
+//   mode & 1 == 1  raw: [memory size][flags][8-byte instruction slots...]; flags & 1: verify unprivileged
+// The memory contents come from the input's hash, so a finding replays exactly.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "fuzz_support.hpp"
+#include "support/engine_diff.hpp"
+#include "support/verifier_gen.hpp"
+#include "verifier/verifier.hpp"
+
+namespace {
+
+using namespace xbpf;
+
+constexpr std::uint64_t kInsnLimit = 10'000;
+constexpr int kContents = 3;
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    if (size < 1) return 0;
+    const std::span<const std::uint8_t> input(data, size);
+    test::VerifierCase c;
+    if ((input[0] & 1) == 0) {
+        test::Choices choices(input.subspan(1));
+        c = test::generate_verifier_case(choices);
+    } else {
+        if (size < 3) return 0;
+        c.mem_size = input[1];
+        c.privileged = (input[2] & 1) == 0;
+        const auto code = input.subspan(3);
+        auto slots = isa::from_bytes(code.first(code.size() - code.size() % 8));
+        XBPF_FUZZ_CHECK(slots.has_value(), "from_bytes on whole slots");
+        c.insns = std::move(*slots);
+    }
+    verifier::VerifyOptions vo;
+    vo.type = object::ProgramType::Unspec;
+    vo.raw_memory_size = c.mem_size;
+    vo.privileged = c.privileged;
+    vo.insn_limit = kInsnLimit;
+    const verifier::VerifyReport report = verifier::verify(c.insns, vo);
+
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (const std::uint8_t b : input) h = (h ^ b) * 0x100000001b3ull;
+    test::SplitMix64 rng(h);
+    std::vector<std::vector<std::uint8_t>> contents;
+    if (!c.hints.empty()) contents.emplace_back(c.mem_size, c.hints.front());
+    for (int i = 0; i < kContents; ++i) {
+        std::vector<std::uint8_t> bytes(c.mem_size);
+        for (auto& b : bytes) b = static_cast<std::uint8_t>(rng.next());
+        contents.push_back(std::move(bytes));
+    }
+    test::EngineDiffStats stats;
+    const std::string problem = test::compare_engines(c, report, contents, stats);
+    XBPF_FUZZ_CHECK(problem.empty(), "interpreter and JIT differ ({}): {}\n{}\nslots: {}",
+                    report.accepted ? "accepted" : "rejected", problem, test::engine_diff_listing(c.insns),
+                    fuzz::hex(c.insns));
+    return 0;
+}
