@@ -10,7 +10,6 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -18,6 +17,7 @@
 
 #include "jit/jit.hpp"
 #include "maps/prog_array.hpp"
+#include "support/engine_diff.hpp"
 #include "support/insn_builder.hpp"
 #include "vm/object.hpp"
 #include "vm/vm.hpp"
@@ -69,7 +69,7 @@ Result<vm::RunResult> run_on(vm::Program& p, const vm::RunInput& in, Engine engi
 /// r0, or the error text with host stack addresses masked (the two runs' stack blocks may lie at other addresses).
 std::string outcome(const Result<vm::RunResult>& r) {
     if (r) return fmt::format("r0 = {:#x}", r->r0);
-    return std::regex_replace("error: " + r.error().to_string(), std::regex("0x7ff[0-9a-f]+"), "<stack address>");
+    return mask_stack_addresses("error: " + r.error().to_string());
 }
 
 /// Runs `insns` (r1 = a 64-byte buffer) in the interpreter and every JIT mode: same r0 or error, same memory.

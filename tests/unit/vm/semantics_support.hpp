@@ -11,13 +11,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "jit/jit.hpp"
+#include "support/engine_diff.hpp"
 #include "support/insn_builder.hpp"
 #include "support/program_gen.hpp"
 #include "vm/vm.hpp"
@@ -170,7 +170,7 @@ inline Error run_expecting_error(const std::vector<RawInsn>& prog, std::vector<s
 /// stack blocks may lie at different addresses).
 inline std::string outcome(const Result<vm::RunResult>& r) {
     if (r) return fmt::format("r0 = {:#x}, insns = {}", r->r0, r->insns);
-    return std::regex_replace("error: " + r.error().to_string(), std::regex("0x7ff[0-9a-f]+"), "<stack address>");
+    return mask_stack_addresses("error: " + r.error().to_string());
 }
 
 /// Runs `program` in the interpreter and then in JIT code compiled for the run's mode (checked or not): the outcomes
