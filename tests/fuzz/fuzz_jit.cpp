@@ -16,6 +16,7 @@
 #include "support/engine_diff.hpp"
 #include "support/verifier_gen.hpp"
 #include "verifier/verifier.hpp"
+#include "verifier_input.hpp"
 
 namespace {
 
@@ -27,27 +28,11 @@ constexpr int kContents = 3;
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    if (size < 1) return 0;
     const std::span<const std::uint8_t> input(data, size);
-    test::VerifierCase c;
-    if ((input[0] & 1) == 0) {
-        test::Choices choices(input.subspan(1));
-        c = test::generate_verifier_case(choices);
-    } else {
-        if (size < 3) return 0;
-        c.mem_size = input[1];
-        c.privileged = (input[2] & 1) == 0;
-        const auto code = input.subspan(3);
-        auto slots = isa::from_bytes(code.first(code.size() - code.size() % 8));
-        XBPF_FUZZ_CHECK(slots.has_value(), "from_bytes on whole slots");
-        c.insns = std::move(*slots);
-    }
-    verifier::VerifyOptions vo;
-    vo.type = object::ProgramType::Unspec;
-    vo.raw_memory_size = c.mem_size;
-    vo.privileged = c.privileged;
-    vo.insn_limit = kInsnLimit;
-    const verifier::VerifyReport report = verifier::verify(c.insns, vo);
+    const auto parsed = fuzz::verifier_case_of(input);
+    if (!parsed) return 0;
+    const test::VerifierCase& c = *parsed;
+    const verifier::VerifyReport report = fuzz::verify_case(c, kInsnLimit);
 
     std::uint64_t h = 0xcbf29ce484222325ull;
     for (const std::uint8_t b : input) h = (h ^ b) * 0x100000001b3ull;
