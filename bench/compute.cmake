@@ -60,3 +60,4 @@ add_executable(xbpf-compare-jit-compile ${CMAKE_CURRENT_SOURCE_DIR}/jit_compile_
                                         ${CMAKE_SOURCE_DIR}/tests/support/program_gen.cpp)
 target_include_directories(xbpf-compare-jit-compile PRIVATE ${CMAKE_SOURCE_DIR}/tests)
 target_link_libraries(xbpf-compare-jit-compile PRIVATE xbpf_bench_compute_common nlohmann_json::nlohmann_json)
+target_compile_definitions(xbpf-compare-jit-compile PRIVATE XBPF_TEST_PROGRAMS_DIR="${CMAKE_BINARY_DIR}/tests/programs")

@@ -5,12 +5,7 @@
 namespace xbpf::isa {
 namespace {
 
-constexpr std::array<OpInfo, kNumOps> kTable = {{
-#define X(name, opcode, disc, disc_value, shape, width, text, mnemonic) \
-    {Op::name, #name, opcode, Disc::disc, disc_value, Shape::shape, width, text, mnemonic},
-#include "isa/opcode_table.def"
-#undef X
-}};
+constexpr const std::array<OpInfo, kNumOps>& kTable = kOpTable;
 
 // Rows are in enum order: info(op) is a plain index.
 constexpr bool table_in_enum_order() {
@@ -51,8 +46,6 @@ constexpr std::array<Rows, 256> kIndex = make_index();
 static_assert(kNumOps < 256, "Op must fit in a byte");
 
 }  // namespace
-
-const OpInfo& info(Op op) { return kTable[static_cast<std::size_t>(op)]; }
 
 std::span<const OpInfo> all_ops() { return kTable; }
 

@@ -1,6 +1,7 @@
 // The eBPF opcode space (RFC 9669 §3-§5) and the Op enum generated from opcode_table.def.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -93,8 +94,17 @@ struct OpInfo {
     std::string_view mnemonic;  ///< uBPF-style mnemonic
 };
 
+/// The rows, in enum order (opcodes.cpp checks it): info(op) is a plain index, inline for the JIT's and the
+/// loaders' per-instruction loops.
+inline constexpr std::array<OpInfo, kNumOps> kOpTable = {{
+#define X(name, opcode, disc, disc_value, shape, width, text, mnemonic) \
+    {Op::name, #name, opcode, Disc::disc, disc_value, Shape::shape, width, text, mnemonic},
+#include "isa/opcode_table.def"
+#undef X
+}};
+
 /// The table row for an Op. Never fails: every Op has a row.
-const OpInfo& info(Op op);
+inline const OpInfo& info(Op op) { return kOpTable[static_cast<std::size_t>(op)]; }
 
 /// All rows, in table order.
 std::span<const OpInfo> all_ops();

@@ -5,7 +5,7 @@
 // frame, otherwise with the interpreter's region and grant logic (vm::Engine::access_ok); it charges the
 // instruction budget per basic block, and applies the RFC 9669 division rules; unchecked code (verified programs)
 // has no checks except the call depth, and omits the division checks the verifier's facts prove unnecessary.
-// Executable memory is never writable and executable at once (mapped read-write, filled, then sealed read+execute).
+// Executable memory is never writable and executable at once (src/jit/exec_memory.hpp: packed read+execute arenas).
 #pragma once
 
 #include <cstddef>

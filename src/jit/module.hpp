@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "jit/exec_memory.hpp"
@@ -18,7 +19,8 @@ class Module {
     bool checked = true;
     const vm::Program::Impl* impl = nullptr;
     std::vector<std::uint32_t> insn_offsets;  ///< per slot, plus the end
-    std::vector<std::uint64_t> fn_address;    ///< per slot: the function's native address, or 0
+    /// (first slot, native address) of each BPF function, by slot.
+    std::vector<std::pair<std::uint32_t, std::uint64_t>> fn_address;
     /// u64 trampoline(Engine* e, const u64* args, u64 target, u64 frame_top): saves the host's callee-saved
     /// registers, records rsp in e->native_rsp, sets r12 = e, rbp = frame_top, r1..r5 = args, calls target.
     std::uint64_t trampoline = 0;

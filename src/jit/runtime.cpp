@@ -1,4 +1,5 @@
 // Run-time glue of generated code (module.hpp) and the runner that enters it (JitCode::run).
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -118,7 +119,11 @@ std::span<const std::uint8_t> JitCode::code() const { return {m_->memory.data(),
 
 const std::vector<std::uint32_t>& JitCode::insn_offsets() const { return m_->insn_offsets; }
 
-u64 JitCode::function_address(std::size_t fn) const { return fn < m_->fn_address.size() ? m_->fn_address[fn] : 0; }
+u64 JitCode::function_address(std::size_t fn) const {
+    const auto& f = m_->fn_address;
+    const auto it = std::ranges::lower_bound(f, fn, {}, [](const auto& e) { return std::size_t{e.first}; });
+    return it != f.end() && it->first == fn ? it->second : 0;
+}
 
 Result<u64> JitCode::run(vm::Engine* e, std::size_t fn, const u64* args) const {
     const u64 target = function_address(fn);

@@ -163,9 +163,9 @@ int dump_jited(const std::string& path, const std::string& only, bool opcodes, b
             const auto it = lines_by_pc.find(pc);
             return it == lines_by_pc.end() ? std::string() : it->second;
         };
-        // Labels: the entry trampoline the VM calls, then each BPF function (main program and sub-programs).
+        // Labels: each BPF function (main program and sub-programs). The entry trampoline is shared by all
+        // programs (compiled once per process), so it is not part of a program's code.
         const auto base = reinterpret_cast<std::uint64_t>(code->code().data());
-        in.labels[0] = "entry trampoline";
         for (const auto& f : p.functions) {
             if (const std::uint64_t addr = code->function_address(f.start); addr >= base)
                 in.labels[static_cast<std::uint32_t>(addr - base)] = f.name;

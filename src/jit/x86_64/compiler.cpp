@@ -30,41 +30,64 @@ namespace {
 
 constexpr std::int32_t kTailCallHelper = 12;
 
-bool ends_block(const isa::Instruction& insn) {
-    switch (isa::info(insn.op).shape) {
-        case isa::Shape::Ja:
-        case isa::Shape::Gotol:
-        case isa::Shape::JmpImm:
-        case isa::Shape::JmpReg:
-        case isa::Shape::Call:
-        case isa::Shape::CallLocal:
-        case isa::Shape::CallKfunc:
-        case isa::Shape::Callx:
-        case isa::Shape::Exit: return true;
-        default: return false;
-    }
-}
+// What plan() needs of each operation, one table lookup per instruction.
+constexpr std::uint8_t kEndsBlock = 1;  // the next slot starts a block (jumps, calls, exit)
+constexpr std::uint8_t kWritesDst = 2;  // writes BPF dst (ALU, loads, lddw)
+constexpr std::uint8_t kJump = 4;       // a jump with a pc-relative target (not local calls)
+constexpr std::uint8_t kRare = 8;       // atomics, helper calls, callx: looked at more closely
 
-/// The BPF register an instruction writes besides r0 (for the callee-saved analysis), or -1.
-int written_register(const isa::Instruction& insn) {
-    switch (isa::info(insn.op).shape) {
-        case isa::Shape::AluImm:
-        case isa::Shape::AluReg:
-        case isa::Shape::Neg:
-        case isa::Shape::MovSx:
-        case isa::Shape::Endian:
-        case isa::Shape::Lddw:
-        case isa::Shape::Ldx:
-        case isa::Shape::LdxSx: return insn.dst;
-        case isa::Shape::Atomic: return (insn.imm & 1) != 0 ? insn.src : -1;  // fetch forms write src
-        default: return -1;
+constexpr std::array<std::uint8_t, isa::kNumOps> make_plan_flags() {
+    std::array<std::uint8_t, isa::kNumOps> t{};
+    for (std::size_t i = 0; i < isa::kNumOps; ++i) {
+        switch (isa::kOpTable[i].shape) {
+            case isa::Shape::AluImm:
+            case isa::Shape::AluReg:
+            case isa::Shape::Neg:
+            case isa::Shape::MovSx:
+            case isa::Shape::Endian:
+            case isa::Shape::Lddw:
+            case isa::Shape::Ldx:
+            case isa::Shape::LdxSx: t[i] = kWritesDst; break;
+            case isa::Shape::Ja:
+            case isa::Shape::Gotol:
+            case isa::Shape::JmpImm:
+            case isa::Shape::JmpReg: t[i] = kEndsBlock | kJump; break;
+            case isa::Shape::Call:
+            case isa::Shape::Callx: t[i] = kEndsBlock | kRare; break;
+            case isa::Shape::CallLocal:
+            case isa::Shape::CallKfunc:
+            case isa::Shape::Exit: t[i] = kEndsBlock; break;
+            case isa::Shape::Atomic: t[i] = kRare; break;
+            default: t[i] = 0; break;
+        }
     }
+    return t;
 }
+constexpr std::array<std::uint8_t, isa::kNumOps> kPlanFlags = make_plan_flags();
 
 }  // namespace
 
-Lowering::Lowering(const vm::Program::Impl& impl, const JitOptions& options, asmjit::CodeHolder& code)
-    : impl_(impl), options_(options), a_(&code) {
+namespace {
+PlanScratch& thread_scratch() {
+    thread_local PlanScratch scratch;
+    return scratch;
+}
+}  // namespace
+
+Lowering::Lowering(const vm::Program::Impl& impl, const JitOptions& options, asmjit::CodeHolder& code,
+                   std::uint64_t entry_abort)
+    : entry_abort_(entry_abort),
+      scratch_(thread_scratch()),
+      slot_label(scratch_.slot_label),
+      function_of(scratch_.function_of),
+      impl_(impl),
+      options_(options),
+      a_(&code),
+      block_start_(scratch_.block_start),
+      loop_head_(scratch_.loop_head),
+      block_len_(scratch_.block_len),
+      latch_copy_end_(scratch_.latch_copy_end) {
+    latch_copy_end_.clear();
     // Only blinded code needs random numbers. std::random_device costs ~15 us per construction (a device read), so
     // each thread seeds one generator once (from 64 bits of it) and later compiles continue its sequence.
     if (options.blind_constants) {
@@ -77,95 +100,197 @@ Lowering::Lowering(const vm::Program::Impl& impl, const JitOptions& options, asm
 }
 
 void Lowering::plan() {
+    // Three linear passes (functions; blocks, labels, loops and written registers; block lengths), then the loop
+    // heads' alignment and the latch copies when there are loops: this runs for every compile, so it stays cheap.
     const std::size_t n = impl_.insns.size();
+    const isa::Instruction* insns = impl_.insns.data();
     slot_label.assign(n + 1, asmjit::Label());
     insn_offsets.assign(n + 1, 0);
-    function_of.assign(n, 0);
-    for (std::size_t pc = 0; pc < n; ++pc)
-        if (impl_.is_function_start[pc]) {
-            if (!functions.empty()) functions.back().end = pc;
-            Function f;
-            f.start = pc;
-            f.entry = a_.newLabel();
-            f.epilogue = a_.newLabel();
-            functions.push_back(std::move(f));
-        }
+    function_of.resize(n);
+    for (std::size_t pc = 0; pc < n; ++pc) {
+        if (!impl_.is_function_start[pc]) continue;
+        if (!functions.empty()) functions.back().end = pc;
+        Function f;
+        f.start = pc;
+        f.entry = a_.newLabel();
+        f.epilogue = a_.newLabel();
+        functions.push_back(std::move(f));
+    }
     functions.back().end = n;
     for (std::size_t i = 0; i < functions.size(); ++i)
-        for (std::size_t pc = functions[i].start; pc < functions[i].end; ++pc) function_of[pc] = static_cast<int>(i);
+        std::fill(function_of.begin() + static_cast<std::ptrdiff_t>(functions[i].start),
+                  function_of.begin() + static_cast<std::ptrdiff_t>(functions[i].end), static_cast<int>(i));
 
-    // Basic blocks (for the checked-mode budget): function starts, jump targets, and what follows a jump or call.
-    block_start_.assign(n, false);
-    loop_head_.assign(n, false);
-    std::vector<std::int32_t> loop_depth_delta(n + 1, 0);
-    for (const Function& f : functions) block_start_[f.start] = true;
+    block_start_.assign(n + 1, 0);
+    loop_head_.assign(n + 1, 0);
+    for (const Function& f : functions) block_start_[f.start] = 1;
+    std::vector<std::uint32_t> writes(functions.size(), 0);  // per function: bit r = some instruction writes r
+    std::vector<std::pair<std::size_t, std::size_t>> loops;  // [head, back jump]
     bool crosses = false;
-    for (std::size_t pc = 0; pc < n; ++pc) {
-        const isa::Instruction& insn = impl_.insns[pc];
-        if (insn.is_lddw_tail) continue;
-        const std::size_t next = pc + (insn.op == isa::Op::Lddw ? 2 : 1);
-        if (ends_block(insn) && next < n) block_start_[next] = true;
-        if (isa::has_target(insn.op) && insn.op != isa::Op::CallLocal) {
-            const auto t = static_cast<std::size_t>(insn.target(pc));
-            if (t <= n && !slot_label[t].isValid()) slot_label[t] = a_.newLabel();
-            if (t <= pc) {  // a loop [t, pc]
-                loop_head_[t] = true;
-                ++loop_depth_delta[t];
-                --loop_depth_delta[pc + 1];
+    for (std::size_t fi = 0; fi < functions.size(); ++fi) {
+        std::uint32_t written = 0;
+        for (std::size_t pc = functions[fi].start; pc < functions[fi].end; ++pc) {
+            const isa::Instruction& insn = insns[pc];
+            const std::uint8_t flags = insn.is_lddw_tail ? 0 : kPlanFlags[static_cast<std::size_t>(insn.op)];
+            // Branch-free for the common instructions (random programs mispredict a switch on every one).
+            block_start_[pc + 1] |= static_cast<std::uint8_t>(flags & kEndsBlock);
+            written |= static_cast<std::uint32_t>((flags & kWritesDst) != 0) << insn.dst;
+            if ((flags & (kJump | kRare)) == 0) continue;
+            if ((flags & kJump) != 0) {
+                const std::int64_t t64 =
+                    static_cast<std::int64_t>(pc) + 1 + (insn.op == isa::Op::Gotol ? std::int64_t{insn.imm} : insn.off);
+                if (t64 < 0 || t64 > static_cast<std::int64_t>(n)) continue;  // (a loaded program has none)
+                const auto t = static_cast<std::size_t>(t64);
+                if (!slot_label[t].isValid()) slot_label[t] = a_.newLabel();
+                block_start_[t] = 1;
+                if (t <= pc) loops.emplace_back(t, pc);
+                crosses = crosses || (t < n && (t < functions[fi].start || t >= functions[fi].end));
+                continue;
             }
-            if (t < n) {
-                block_start_[t] = true;
-                crosses = crosses || function_of[t] != function_of[pc];
+            switch (isa::info(insn.op).shape) {
+                case isa::Shape::Atomic:  // fetch forms write src
+                    written |= static_cast<std::uint32_t>(insn.imm & 1) << insn.src;
+                    break;
+                case isa::Shape::Call:
+                    if (impl_.helper_ids[static_cast<std::size_t>(impl_.code_unchecked[pc].imm)] == kTailCallHelper)
+                        uses_tail_call_ = true;
+                    break;
+                case isa::Shape::Callx: uses_callx_ = true; break;
+                default: break;
             }
         }
-        if (insn.op == isa::Op::Call &&
-            impl_.helper_ids[static_cast<std::size_t>(impl_.code_unchecked[pc].imm)] == kTailCallHelper)
-            uses_tail_call_ = true;
-        if (insn.op == isa::Op::Callx) uses_callx_ = true;
+        writes[fi] = written;
+        if ((written >> isa::kFramePointer) & 1) writes_r10_ = true;
     }
-    // Loop heads are aligned unless the code before falls into them on every iteration of an enclosing loop (the
-    // padding would then run each time): aligning those too made the `switch` kernel 25% slower.
-    std::int32_t depth = 0;
-    for (std::size_t pc = 0; pc + 1 < n; ++pc) {
-        depth += loop_depth_delta[pc];
-        const isa::Op next_prev = impl_.insns[pc].is_lddw_tail ? isa::Op::Lddw : impl_.insns[pc].op;
-        const bool falls_through =
-            next_prev != isa::Op::Ja && next_prev != isa::Op::Gotol && next_prev != isa::Op::Exit;
-        if (loop_head_[pc + 1] && falls_through && depth > 0) loop_head_[pc + 1] = false;
-    }
-    block_len_.assign(n, 0);
-    for (std::size_t pc = 0; pc < n;) {
+
+    // Block lengths (for the checked-mode budget); very long blocks are split (16-bit counts).
+    block_len_.assign(options_.checked ? n : 0, 0);
+    for (std::size_t pc = 0; options_.checked && pc < n;) {
         std::size_t at = pc;
         std::uint32_t count = 0;
         do {
-            if (!impl_.insns[at].is_lddw_tail) ++count;
+            if (!insns[at].is_lddw_tail) ++count;
             ++at;
         } while (at < n && !block_start_[at] && count < 0xffff);
-        if (at < n && !block_start_[at]) block_start_[at] = true;  // split very long blocks (16-bit counts)
+        if (at < n) block_start_[at] = 1;
         block_len_[pc] = count;
         pc = at;
     }
 
+    if (!loops.empty()) {
+        // Loop heads are aligned unless the code before falls into them on every iteration of an enclosing loop
+        // (the padding would then run each time): aligning those too made the `switch` kernel 25% slower.
+        std::vector<std::int32_t>& depth_delta = scratch_.depth_delta;
+        depth_delta.assign(n + 1, 0);
+        for (const auto& [head, back] : loops) {
+            loop_head_[head] = 1;
+            ++depth_delta[head];
+            --depth_delta[back + 1];
+        }
+        std::int32_t depth = 0;
+        for (std::size_t pc = 0; pc + 1 < n; ++pc) {
+            depth += depth_delta[pc];
+            if (!loop_head_[pc + 1] || depth <= 0) continue;
+            const isa::Op prev = insns[pc].is_lddw_tail ? isa::Op::Lddw : insns[pc].op;
+            if (prev != isa::Op::Ja && prev != isa::Op::Gotol && prev != isa::Op::Exit) loop_head_[pc + 1] = 0;
+        }
+        if (options_.optimize && !options_.checked) plan_latch_copies(loops);
+    }
+
     // Callee-saved registers (BPF r6-r10) each function writes; with jumps between functions, all use the union
     // so that any function's epilogue fits any path.
-    std::vector<std::array<bool, 11>> writes(functions.size(), std::array<bool, 11>{});
-    for (std::size_t pc = 0; pc < n; ++pc) {
-        const int r = impl_.insns[pc].is_lddw_tail ? -1 : written_register(impl_.insns[pc]);
-        if (r == isa::kFramePointer) writes_r10_ = true;
-        if (r >= 6) writes[static_cast<std::size_t>(function_of[pc])][static_cast<std::size_t>(r)] = true;
-    }
     if (crosses) {
-        std::array<bool, 11> all{};
-        for (const auto& w : writes)
-            for (std::size_t r = 0; r < 11; ++r) all[r] = all[r] || w[r];
-        for (auto& w : writes) w = all;
+        std::uint32_t all = 0;
+        for (const std::uint32_t w : writes) all |= w;
+        std::ranges::fill(writes, all);
     }
     for (std::size_t i = 0; i < functions.size(); ++i) {
         for (std::size_t r = 6; r <= 10; ++r)
-            if (writes[i][r]) functions[i].saved.push_back(kReg[r]);
+            if ((writes[i] >> r) & 1) functions[i].saved.push_back(kReg[r]);
         // Entered with rsp = 8 (mod 16); each push adds 8; the body wants 0 (mod 16).
         functions[i].pad = functions[i].saved.size() % 2 == 0;
     }
+}
+
+std::size_t Lowering::block_end(std::size_t start) const {
+    std::size_t e = start + 1;
+    while (e < block_start_.size() && !block_start_[e]) ++e;
+    return e;
+}
+
+std::size_t Lowering::last_insn(std::size_t start, std::size_t end) const {
+    std::size_t last = end - 1;
+    if (last > start && impl_.insns[last].is_lddw_tail) --last;
+    return last;
+}
+
+void Lowering::plan_latch_copies(const std::vector<std::pair<std::size_t, std::size_t>>& loops) {
+    // Static prediction (Ball and Larus's loop rule): a conditional forward jump `if c goto T` inside a loop whose
+    // fall-through block leaves the loop is taken while the loop runs. When T's block is a short latch (it ends
+    // jumping back to a loop head at or before the jump), the jump becomes `if !c goto <fall-through>` followed by
+    // a copy of the latch, so each iteration runs one taken branch instead of two (clang lays out `break` and
+    // `continue` paths this way; strcmp's byte loop is one). Candidates: conditional jumps inside a loop's range.
+    const std::size_t n = impl_.insns.size();
+    latch_copy_end_.assign(n, 0);
+    std::vector<std::uint8_t>& in_loop = scratch_.in_loop;
+    in_loop.assign(n + 1, 0);
+    {
+        std::vector<std::int32_t>& delta = scratch_.depth_delta;
+        delta.assign(n + 1, 0);
+        for (const auto& [head, back] : loops) {
+            ++delta[head];
+            --delta[back + 1];
+        }
+        std::int32_t depth = 0;
+        for (std::size_t pc = 0; pc < n; ++pc) in_loop[pc] = (depth += delta[pc]) > 0;
+    }
+    for (std::size_t pc = 0; pc < n; ++pc) {
+        if (!in_loop[pc]) continue;
+        const isa::Instruction& j = impl_.insns[pc];
+        if (j.is_lddw_tail) continue;
+        const isa::Shape shape = isa::info(j.op).shape;
+        if (shape != isa::Shape::JmpImm && shape != isa::Shape::JmpReg) continue;
+        const std::int64_t t64 = j.target(pc);
+        if (t64 <= static_cast<std::int64_t>(pc) + 1 || t64 >= static_cast<std::int64_t>(n)) continue;
+        const auto t = static_cast<std::size_t>(t64);
+        if (function_of[t] != function_of[pc] || function_of[pc + 1] != function_of[pc]) continue;
+        const std::size_t e = block_end(t);
+        if (e - t > kMaxLatchCopy || e >= n) continue;
+        const std::size_t latch = last_insn(t, e);
+        const isa::Instruction& back = impl_.insns[latch];
+        const isa::Shape bs = isa::info(back.op).shape;
+        if (bs != isa::Shape::Ja && bs != isa::Shape::JmpImm && bs != isa::Shape::JmpReg) continue;
+        const std::int64_t head = back.target(latch);
+        if (head > static_cast<std::int64_t>(pc) || head < 0) continue;
+        // The fall-through block must leave the loop [head, latch]: every successor of its last instruction lies
+        // past the latch or is a block that exits the function (a jump backwards may be to an enclosing loop's
+        // body, which this loop is part of: `switch` dispatch loops look like that).
+        const std::size_t f_end = block_end(pc + 1);
+        const std::size_t f_last = last_insn(pc + 1, f_end);
+        const isa::Instruction& fl = impl_.insns[f_last];
+        const isa::Shape fs = isa::info(fl.op).shape;
+        const auto outside = [&](std::int64_t s) {
+            if (s > static_cast<std::int64_t>(latch)) return true;
+            const auto b = static_cast<std::size_t>(s);  // inside the range but a block that ends the function
+            return block_start_[b] && impl_.insns[last_insn(b, block_end(b))].op == isa::Op::Exit;
+        };
+        bool leaves = false;
+        if (fs == isa::Shape::Exit)
+            leaves = true;
+        else if (fs == isa::Shape::Ja || fs == isa::Shape::Gotol)
+            leaves = outside(fl.target(f_last));
+        else if (fs == isa::Shape::JmpImm || fs == isa::Shape::JmpReg)
+            leaves = outside(fl.target(f_last)) && outside(static_cast<std::int64_t>(f_last) + 1);
+        if (!leaves) continue;
+        latch_copy_end_[pc] = static_cast<std::uint32_t>(e);
+        if (!slot_label[pc + 1].isValid()) slot_label[pc + 1] = a_.newLabel();
+        if (!slot_label[e].isValid()) slot_label[e] = a_.newLabel();
+    }
+}
+
+asmjit::Label& Lowering::use(asmjit::Label& label) {
+    if (!label.isValid()) label = a_.newLabel();
+    return label;
 }
 
 void Lowering::call_abs(const void* fn) {
@@ -208,41 +333,76 @@ Label Lowering::fault(FaultKind kind, std::uint32_t size, std::size_t pc, std::u
     return site.label;
 }
 
-void Lowering::emit_trampoline() {
+namespace {
+
+Result<EntryCode> build_entry_code() {
+    asmjit::CodeHolder code;
+    code.init(asmjit::Environment::host());
+    x86::Assembler a(&code);
+    const Label trampoline = a.newLabel();
+    const Label ret = a.newLabel();
+    const Label abort = a.newLabel();
     // u64 trampoline(Engine* e, const u64* args, u64 target, u64 frame_top)
-    a_.bind(trampoline);
-    a_.push(x86::rbx);
-    a_.push(x86::rbp);
-    a_.push(x86::r12);
-    a_.push(x86::r13);
-    a_.push(x86::r14);
-    a_.push(x86::r15);
-    a_.sub(x86::rsp, 8);  // 8 (return address) + 48 + 8: aligned at the call below
-    a_.mov(x86::qword_ptr(x86::rdi, engine_offset_native_rsp()), x86::rsp);
-    a_.mov(kEngine, x86::rdi);
-    a_.mov(x86::r11, x86::rdx);
-    a_.mov(x86::rbp, x86::rcx);
-    a_.mov(x86::rdi, x86::qword_ptr(x86::rsi, 0));
-    a_.mov(x86::rdx, x86::qword_ptr(x86::rsi, 16));
-    a_.mov(x86::rcx, x86::qword_ptr(x86::rsi, 24));
-    a_.mov(x86::r8, x86::qword_ptr(x86::rsi, 32));
-    a_.mov(x86::rsi, x86::qword_ptr(x86::rsi, 8));
+    a.bind(trampoline);
+    a.push(x86::rbx);
+    a.push(x86::rbp);
+    a.push(x86::r12);
+    a.push(x86::r13);
+    a.push(x86::r14);
+    a.push(x86::r15);
+    a.sub(x86::rsp, 8);  // 8 (return address) + 48 + 8: aligned at the call below
+    a.mov(x86::qword_ptr(x86::rdi, engine_offset_native_rsp()), x86::rsp);
+    a.mov(kEngine, x86::rdi);
+    a.mov(x86::r11, x86::rdx);
+    a.mov(x86::rbp, x86::rcx);
+    a.mov(x86::rdi, x86::qword_ptr(x86::rsi, 0));
+    a.mov(x86::rdx, x86::qword_ptr(x86::rsi, 16));
+    a.mov(x86::rcx, x86::qword_ptr(x86::rsi, 24));
+    a.mov(x86::r8, x86::qword_ptr(x86::rsi, 32));
+    a.mov(x86::rsi, x86::qword_ptr(x86::rsi, 8));
     // r0 and r6-r9 start at zero, as in the interpreter.
-    a_.xor_(x86::eax, x86::eax);
-    a_.xor_(x86::ebx, x86::ebx);
-    a_.xor_(x86::r13d, x86::r13d);
-    a_.xor_(x86::r14d, x86::r14d);
-    a_.xor_(x86::r15d, x86::r15d);
-    a_.call(x86::r11);
-    a_.bind(tramp_ret_);
-    a_.add(x86::rsp, 8);
-    a_.pop(x86::r15);
-    a_.pop(x86::r14);
-    a_.pop(x86::r13);
-    a_.pop(x86::r12);
-    a_.pop(x86::rbp);
-    a_.pop(x86::rbx);
-    a_.ret();
+    a.xor_(x86::eax, x86::eax);
+    a.xor_(x86::ebx, x86::ebx);
+    a.xor_(x86::r13d, x86::r13d);
+    a.xor_(x86::r14d, x86::r14d);
+    a.xor_(x86::r15d, x86::r15d);
+    a.call(x86::r11);
+    a.bind(ret);
+    a.add(x86::rsp, 8);
+    a.pop(x86::r15);
+    a.pop(x86::r14);
+    a.pop(x86::r13);
+    a.pop(x86::r12);
+    a.pop(x86::rbp);
+    a.pop(x86::rbx);
+    a.ret();
+    a.align(asmjit::AlignMode::kCode, 16);
+    a.bind(abort);
+    a.mov(x86::rsp, x86::qword_ptr(kEngine, engine_offset_native_rsp()));
+    a.jmp(ret);
+    if (code.flatten() != asmjit::kErrorOk || code.resolveUnresolvedLinks() != asmjit::kErrorOk)
+        return make_error(ErrorCode::kUnsupported, "jit: cannot lay out the entry trampoline");
+    const std::size_t size = code.codeSize();
+    auto memory = ExecMemory::allocate(size);
+    if (!memory) return std::unexpected(memory.error());
+    const auto base = reinterpret_cast<std::uint64_t>(memory->data());
+    std::vector<std::uint8_t> bytes(size);
+    if (code.relocateToBase(base) != asmjit::kErrorOk ||
+        code.copyFlattenedData(bytes.data(), size, asmjit::CopySectionFlags::kPadTargetBuffer) != asmjit::kErrorOk)
+        return make_error(ErrorCode::kUnsupported, "jit: cannot relocate the entry trampoline");
+    if (auto w = memory->write(bytes); !w) return std::unexpected(w.error());
+    EntryCode e;
+    e.trampoline = base + code.labelOffsetFromBase(trampoline);
+    e.abort = base + code.labelOffsetFromBase(abort);
+    e.memory = std::move(*memory);
+    return e;
+}
+
+}  // namespace
+
+const Result<EntryCode>& entry_code() {
+    static const Result<EntryCode>* entry = new Result<EntryCode>(build_entry_code());  // never freed: runs may be
+    return *entry;                                                                      // in flight at exit
 }
 
 void Lowering::emit_prologue(const Function& f) {
@@ -260,46 +420,138 @@ void Lowering::emit_function(Function& f) {
     a_.align(asmjit::AlignMode::kCode, 16);
     a_.bind(f.entry);
     emit_prologue(f);
-    for (std::size_t pc = f.start; pc < f.end; ++pc) {
-        // Loop heads start a 16-byte fetch block, as compilers align loops (strcmp: 1.8x -> 1.5x native).
-        if (options_.optimize && pc < loop_head_.size() && loop_head_[pc]) a_.align(asmjit::AlignMode::kCode, 16);
-        insn_offsets[pc] = static_cast<std::uint32_t>(a_.offset());
-        if (slot_label[pc].isValid()) a_.bind(slot_label[pc]);
-        if (impl_.insns[pc].is_lddw_tail) continue;
-        if (options_.checked && block_start_[pc]) {
-            a_.sub(x86::qword_ptr(kEngine, engine_offset_budget()), Imm(block_len_[pc]));
-            a_.jb(fault(FaultKind::Budget, 0, pc, block_len_[pc]));
-        }
-        if (options_.optimize && fuse_mov_add(pc)) {  // the add's slot (no jump target) is part of this code
-            insn_offsets[++pc] = static_cast<std::uint32_t>(a_.offset());
-            continue;
-        }
-        if (auto r = lower(pc); !r) {
-            pending_error_ = r.error();
-            return;
-        }
+    if (auto r = emit_slots(f.start, f.end, false); !r) {
+        pending_error_ = r.error();
+        return;
     }
     a_.bind(f.epilogue);
     emit_epilogue_body(f);
     a_.ret();
 }
 
-bool Lowering::fuse_mov_add(std::size_t pc) {
-    // `rD = rS; rD += imm` or `rD = rS; rD += rT` (rT != rD) is one lea, when nothing jumps to the add.
-    const std::size_t next = pc + 1;
-    if (next >= functions[cur_fn_].end || block_start_[next]) return false;
-    const isa::Instruction& mov = impl_.insns[pc];
-    const isa::Instruction& add = impl_.insns[next];
-    if (mov.op != isa::Op::Mov64Reg || mov.dst == mov.src || add.dst != mov.dst) return false;
-    if (add.op == isa::Op::Add64Imm && !options_.blind_constants) {
-        a_.lea(kReg[mov.dst], x86::ptr(kReg[mov.src], add.imm));
-        return true;
+Result<void> Lowering::emit_slots(std::size_t from, std::size_t to, bool copy) {
+    for (std::size_t pc = from; pc < to; ++pc) {
+        if (!copy) {
+            // Loop heads start a 16-byte fetch block, as compilers align loops (strcmp: 1.8x -> 1.5x native).
+            if (options_.optimize && loop_head_[pc]) a_.align(asmjit::AlignMode::kCode, 16);
+            insn_offsets[pc] = static_cast<std::uint32_t>(a_.offset());
+            if (slot_label[pc].isValid()) a_.bind(slot_label[pc]);
+        }
+        if (impl_.insns[pc].is_lddw_tail) continue;
+        if (options_.checked && block_start_[pc]) {
+            a_.sub(x86::qword_ptr(kEngine, engine_offset_budget()), Imm(block_len_[pc]));
+            a_.jb(fault(FaultKind::Budget, 0, pc, block_len_[pc]));
+        }
+        if (!pending_loads_.empty() && emit_pending_load(pc)) continue;
+        if (const std::size_t fused =
+                options_.optimize && impl_.insns[pc].op == isa::Op::Mov64Reg ? fuse_address(pc) : 0;
+            fused > 0) {
+            // The folded slots (no jump targets) are part of this code.
+            if (!copy)
+                for (std::size_t i = 1; i < fused; ++i) insn_offsets[pc + i] = static_cast<std::uint32_t>(a_.offset());
+            pc += fused - 1;
+            continue;
+        }
+        if (auto r = lower(pc); !r) return r;
     }
-    if (add.op == isa::Op::Add64Reg && add.src != add.dst) {
-        a_.lea(kReg[mov.dst], x86::ptr(kReg[mov.src], kReg[add.src]));
+    return {};
+}
+
+Result<void> Lowering::emit_copy(std::size_t from, std::size_t to) {
+    if (auto r = emit_slots(from, to, true); !r) return r;
+    const isa::Shape last = isa::info(impl_.insns[last_insn(from, to)].op).shape;
+    if (last != isa::Shape::Ja && last != isa::Shape::Gotol) a_.jmp(slot_label[to]);  // the copy's fall-through
+    return {};
+}
+
+std::size_t Lowering::fuse_address(std::size_t pc) {
+    // `rD = rA; rD += imm; rD += rB` (either order, either add alone) computes an address: one lea
+    // [rA + rB + imm]. When the next instruction loads through rD into rD itself (the sum is dead after it) and the
+    // code is unchecked (the verifier proved the access), the sum folds into the load's addressing mode instead.
+    // Only instructions nothing jumps to are folded; with blinding, immediates stay out of the code.
+    // (The folded form uses the same registers, so it is the unfolded sequence's final state minus rD's sum.)
+    const std::size_t end = functions[cur_fn_].end;
+    const isa::Instruction& mov = impl_.insns[pc];
+    if (mov.op != isa::Op::Mov64Reg || mov.dst == mov.src) return 0;
+    const std::uint8_t d = mov.dst;
+    std::int64_t disp = 0;
+    int index = -1;
+    bool has_disp = false;
+    std::size_t n = 1;
+    while (n < 3 && pc + n < end && !block_start_[pc + n]) {
+        const isa::Instruction& add = impl_.insns[pc + n];
+        if (add.dst != d) break;
+        if (add.op == isa::Op::Add64Imm && !has_disp && !options_.blind_constants) {
+            disp = add.imm;
+            has_disp = true;
+        } else if (add.op == isa::Op::Add64Reg && index < 0 && add.src != d) {
+            index = add.src;
+        } else {
+            break;
+        }
+        ++n;
+    }
+    if (n == 1) return 0;
+    const x86::Gp base = kReg[mov.src];
+    auto address = [&](std::int64_t extra) {
+        const auto off = static_cast<std::int32_t>(disp + extra);
+        return index < 0 ? x86::ptr(base, off) : x86::ptr(base, kReg[index], 0, off);
+    };
+    if (!options_.checked) {
+        // The load through rD into rD: right after the sum, or a few instructions later when those neither read nor
+        // write rD nor write the sum's registers (the sum is then emitted with the load: nothing here).
+        const int base_reg = mov.src;
+        for (std::size_t j = pc + n; j < end && j <= pc + n + kMaxFoldDistance && !block_start_[j]; ++j) {
+            const isa::Instruction& load = impl_.insns[j];
+            const isa::Shape shape = isa::info(load.op).shape;
+            if ((shape == isa::Shape::Ldx || shape == isa::Shape::LdxSx) && load.src == d && load.dst == d) {
+                const std::int64_t total = disp + load.off;
+                if (total < INT32_MIN || total > INT32_MAX) break;
+                if (j == pc + n) {
+                    emit_folded_load(j, base, index < 0 ? std::nullopt : std::optional(kReg[index]),
+                                     static_cast<std::int32_t>(total));
+                    return n + 1;
+                }
+                pending_loads_.push_back(
+                    {j, base, index < 0 ? std::nullopt : std::optional(kReg[index]), static_cast<std::int32_t>(total)});
+                return n;
+            }
+            const bool reg_form = shape == isa::Shape::AluReg || shape == isa::Shape::Ldx || shape == isa::Shape::LdxSx;
+            const bool plain = shape == isa::Shape::AluImm || shape == isa::Shape::AluReg || shape == isa::Shape::Neg ||
+                               shape == isa::Shape::MovSx || shape == isa::Shape::Endian || shape == isa::Shape::Ldx ||
+                               shape == isa::Shape::LdxSx;
+            if (!plain || load.dst == d || (reg_form && load.src == d) || load.dst == base_reg || load.dst == index)
+                break;
+        }
+    }
+    a_.lea(kReg[d], address(0));
+    return n;
+}
+
+bool Lowering::emit_pending_load(std::size_t pc) {
+    for (std::size_t i = 0; i < pending_loads_.size(); ++i) {
+        if (pending_loads_[i].slot != pc) continue;
+        const PendingLoad p = pending_loads_[i];
+        pending_loads_.erase(pending_loads_.begin() + static_cast<std::ptrdiff_t>(i));
+        emit_folded_load(pc, p.base, p.index, p.disp);
         return true;
     }
     return false;
+}
+
+void Lowering::emit_folded_load(std::size_t pc, const x86::Gp& base, std::optional<x86::Gp> index, std::int32_t disp) {
+    const isa::Instruction& load = impl_.insns[pc];
+    const std::uint32_t size = isa::info(load.op).width;
+    x86::Mem m = index ? x86::ptr(base, *index, 0, disp, size) : x86::ptr(base, disp, size);
+    const x86::Gp dst = kReg[load.dst];
+    if (isa::info(load.op).shape == isa::Shape::LdxSx)
+        size == 4 ? a_.movsxd(dst, m) : a_.movsx(dst, m);
+    else if (size == 8)
+        a_.mov(dst, m);
+    else if (size == 4)
+        a_.mov(dst.r32(), m);
+    else
+        a_.movzx(dst.r32(), m);
 }
 
 void Lowering::emit_stubs() {
@@ -307,32 +559,39 @@ void Lowering::emit_stubs() {
     for (std::size_t i = 0; i < slow_checks_.size(); ++i) {
         const SlowCheck c = slow_checks_[i];
         a_.bind(c.label);
-        a_.call(check_stub_[c.size][c.write ? 1 : 0]);
+        a_.call(use(check_stub_[c.size][c.write ? 1 : 0]));
         a_.jz(fault(c.write ? FaultKind::Write : FaultKind::Read, c.size, c.pc));
         a_.jmp(c.back);
     }
     for (const FaultSite& site : faults_) {
         a_.bind(site.label);
         a_.mov(x86::r10, Imm(site.packed));
-        a_.jmp(fault_common_);
+        a_.jmp(use(fault_common_));
     }
-    a_.bind(fault_common_);
-    a_.mov(x86::rdi, kEngine);
-    a_.mov(x86::rsi, x86::r10);
-    a_.mov(x86::rdx, x86::r11);
-    call_abs(reinterpret_cast<const void*>(&rt_fault));
-    // Unwind to the innermost trampoline, which returns to JitCode::run (which reports e->error).
-    a_.bind(abort_);
-    a_.mov(x86::rsp, x86::qword_ptr(kEngine, engine_offset_native_rsp()));
-    a_.jmp(tramp_ret_);
-    a_.bind(end_zero_);
-    a_.xor_(x86::eax, x86::eax);
-    a_.jmp(abort_);
+    if (fault_common_.isValid()) {
+        a_.bind(fault_common_);
+        a_.mov(x86::rdi, kEngine);
+        a_.mov(x86::rsi, x86::r10);
+        a_.mov(x86::rdx, x86::r11);
+        call_abs(reinterpret_cast<const void*>(&rt_fault));
+        a_.jmp(use(abort_));
+    }
+    if (end_zero_.isValid()) {
+        a_.bind(end_zero_);
+        a_.xor_(x86::eax, x86::eax);
+        a_.jmp(use(abort_));
+    }
+    if (abort_.isValid()) {
+        // Unwind to the innermost trampoline (the shared entry code's abort path).
+        a_.bind(abort_);
+        a_.mov(x86::r10, Imm(entry_abort_));
+        a_.jmp(x86::r10);
+    }
 
     // Checked access: r11 = address; returns ZF clear when allowed; preserves every BPF register and r11.
     for (std::uint32_t size : {1u, 2u, 4u, 8u})
         for (int write = 0; write < 2; ++write) {
-            if (!check_used_[size][write]) continue;
+            if (!check_stub_[size][write].isValid()) continue;
             a_.bind(check_stub_[size][write]);
             for (const x86::Gp& r : {x86::rax, x86::rdi, x86::rsi, x86::rdx, x86::rcx, x86::r8, x86::r11}) a_.push(r);
             a_.mov(x86::rdi, kEngine);
@@ -346,7 +605,7 @@ void Lowering::emit_stubs() {
 
     if (uses_callx_) {
         a_.align(asmjit::AlignMode::kData, 8);
-        a_.bind(callx_table_);
+        a_.bind(use(callx_table_));
         for (std::size_t pc = 0; pc < impl_.insns.size(); ++pc) {
             if (impl_.is_function_start[pc])
                 a_.embedLabel(functions[static_cast<std::size_t>(function_of[pc])].entry);
@@ -357,16 +616,7 @@ void Lowering::emit_stubs() {
 }
 
 Result<void> Lowering::emit_all() {
-    trampoline = a_.newLabel();
-    fault_common_ = a_.newLabel();
-    abort_ = a_.newLabel();
-    end_zero_ = a_.newLabel();
-    tramp_ret_ = a_.newLabel();
-    callx_table_ = a_.newLabel();
-    for (auto& by_size : check_stub_)
-        for (auto& l : by_size) l = a_.newLabel();
     plan();
-    emit_trampoline();
     for (Function& f : functions) {
         emit_function(f);
         if (pending_error_) return std::unexpected(*pending_error_);
@@ -399,13 +649,15 @@ class RecordingErrorHandler : public asmjit::ErrorHandler {
 
 Result<std::shared_ptr<const JitCode>> compile(const vm::Program& program, const JitOptions& options) {
     const vm::Program::Impl& impl = program.impl();
+    const Result<x86_64::EntryCode>& entry = x86_64::entry_code();
+    if (!entry) return std::unexpected(entry.error());
     asmjit::CodeHolder code;
     RecordingErrorHandler eh;
     code.init(asmjit::Environment::host());
     code.setErrorHandler(&eh);
     // About 8 bytes of code per instruction plus the trampoline and stubs: one allocation instead of doublings.
     code.reserveBuffer(&code.textSection()->buffer(), impl.insns.size() * 12 + 1024);
-    x86_64::Lowering lowering(impl, options, code);
+    x86_64::Lowering lowering(impl, options, code, entry->abort);
     if (auto r = lowering.emit_all(); !r) return std::unexpected(r.error());
     if (eh.failed) return make_error(ErrorCode::kUnsupported, "jit: asmjit: " + eh.text);
     if (code.flatten() != asmjit::kErrorOk || code.resolveUnresolvedLinks() != asmjit::kErrorOk)
@@ -414,19 +666,22 @@ Result<std::shared_ptr<const JitCode>> compile(const vm::Program& program, const
     auto memory = ExecMemory::allocate(size);
     if (!memory) return std::unexpected(memory.error());
     const auto base = reinterpret_cast<std::uint64_t>(memory->data());
+    // The relocated code goes through a per-thread buffer (grown, never shrunk) into ExecMemory::write.
+    thread_local std::vector<std::uint8_t> scratch;
+    if (scratch.size() < size) scratch.resize(size);
     if (code.relocateToBase(base) != asmjit::kErrorOk ||
-        code.copyFlattenedData(memory->data(), size, asmjit::CopySectionFlags::kPadTargetBuffer) != asmjit::kErrorOk)
+        code.copyFlattenedData(scratch.data(), size, asmjit::CopySectionFlags::kPadTargetBuffer) != asmjit::kErrorOk)
         return make_error(ErrorCode::kUnsupported, "jit: cannot relocate the code");
-    if (auto s = memory->seal(); !s) return std::unexpected(s.error());
+    if (auto s = memory->write(std::span(scratch.data(), size)); !s) return std::unexpected(s.error());
 
     auto m = std::make_unique<Module>();
     m->checked = options.checked;
     m->impl = &impl;
-    m->trampoline = base + code.labelOffsetFromBase(lowering.trampoline);
+    m->trampoline = entry->trampoline;
     m->insn_offsets = std::move(lowering.insn_offsets);
-    m->fn_address.assign(impl.insns.size(), 0);
-    for (const x86_64::Function& f : lowering.functions)
-        m->fn_address[f.start] = base + code.labelOffsetFromBase(f.entry);
+    m->fn_address.reserve(lowering.functions.size());
+    for (const x86_64::Function& f : lowering.functions)  // (in slot order)
+        m->fn_address.emplace_back(static_cast<std::uint32_t>(f.start), base + code.labelOffsetFromBase(f.entry));
     m->memory = std::move(*memory);
     return std::shared_ptr<const JitCode>(std::make_shared<JitCode>(std::move(m)));
 }

@@ -14,8 +14,26 @@ using asmjit::Imm;
 using asmjit::Label;
 using Id = x86::Inst::Id;
 
+namespace {
+
+bool host_has_bmi2() {
+    static const bool bmi2 = asmjit::CpuInfo::host().hasFeature(asmjit::CpuFeatures::X86::kBMI2);
+    return bmi2;
+}
+
+}  // namespace
+
 void Lowering::lower_shift(const isa::Instruction& insn, bool is64, Id id) {
     const x86::Gp dst = kReg[insn.dst];
+    if (options_.optimize && host_has_bmi2()) {
+        // BMI2's shlx/shrx/sarx take the count in any register (masked to 5 or 6 bits as BPF's shifts are) and
+        // zero-extend 32-bit results, as the kernel's x86 JIT does when the CPU has them.
+        const Id x = id == x86::Inst::kIdShl   ? x86::Inst::kIdShlx
+                     : id == x86::Inst::kIdShr ? x86::Inst::kIdShrx
+                                               : x86::Inst::kIdSarx;
+        a_.emit(x, w(dst, is64), w(dst, is64), w(kReg[insn.src], is64));
+        return;
+    }
     if (insn.src == 4) {  // the count is already in cl
         a_.emit(id, w(dst, is64), x86::cl);
         return;
@@ -128,9 +146,10 @@ void Lowering::lower_divmod(std::size_t pc, const isa::Instruction& insn, bool i
         if (is64 && insn.imm > 1) return divmod64_by_constant(insn, d, is_mod);
     }
 
-    Label done = a_.newLabel();
-    Label zero = a_.newLabel();
-    Label minus1 = a_.newLabel();
+    // Labels only where a test needs them (each costs an allocation in asmjit's zone).
+    Label done;
+    Label zero;
+    Label minus1;
     bool need_zero = false;
     bool need_minus1 = false;
     const x86::Gp divisor = w(x86::r11, is64);
@@ -141,11 +160,13 @@ void Lowering::lower_divmod(std::size_t pc, const isa::Instruction& insn, bool i
         const x86::Gp src = w(kReg[insn.src], is64);
         const bool facts = pc < options_.facts.size();
         if (!(facts && options_.facts[pc].divisor_nonzero)) {
+            zero = a_.newLabel();
             a_.test(src, src);
             a_.jz(zero);
             need_zero = true;
         }
         if (is_signed && !(facts && options_.facts[pc].divisor_not_minus1)) {
+            minus1 = a_.newLabel();
             a_.cmp(src, -1);
             a_.je(minus1);
             need_minus1 = true;
@@ -182,7 +203,9 @@ void Lowering::lower_divmod(std::size_t pc, const isa::Instruction& insn, bool i
         a_.mov(x86::rax, x86::r9);
         a_.mov(x86::rdx, x86::r10);
     }
-    if (need_zero || need_minus1) a_.jmp(done);
+    if (!need_zero && !need_minus1) return;
+    done = a_.newLabel();
+    a_.jmp(done);
     if (need_zero) {
         a_.bind(zero);
         zero_result();
@@ -195,15 +218,31 @@ void Lowering::lower_divmod(std::size_t pc, const isa::Instruction& insn, bool i
     a_.bind(done);
 }
 
+namespace {
+
+constexpr std::array<Id, isa::kNumOps> make_simple_alu() {
+    std::array<Id, isa::kNumOps> t{};
+    for (auto& id : t) id = x86::Inst::kIdNone;
+    using isa::Op;
+    const auto set = [&](std::initializer_list<Op> ops, Id id) {
+        for (Op op : ops) t[static_cast<std::size_t>(op)] = id;
+    };
+    set({Op::Add64Imm, Op::Add64Reg, Op::Add32Imm, Op::Add32Reg}, x86::Inst::kIdAdd);
+    set({Op::Sub64Imm, Op::Sub64Reg, Op::Sub32Imm, Op::Sub32Reg}, x86::Inst::kIdSub);
+    set({Op::Or64Imm, Op::Or64Reg, Op::Or32Imm, Op::Or32Reg}, x86::Inst::kIdOr);
+    set({Op::And64Imm, Op::And64Reg, Op::And32Imm, Op::And32Reg}, x86::Inst::kIdAnd);
+    set({Op::Xor64Imm, Op::Xor64Reg, Op::Xor32Imm, Op::Xor32Reg}, x86::Inst::kIdXor);
+    return t;
+}
+constexpr std::array<Id, isa::kNumOps> kSimpleAlu = make_simple_alu();
+
+}  // namespace
+
 Result<void> Lowering::lower_alu(std::size_t pc, const isa::Instruction& insn) {
     using isa::Op;
     const isa::OpInfo& info = isa::info(insn.op);
     const bool is64 = info.width == 64;
     const x86::Gp dst = w(kReg[insn.dst], is64);
-    const auto src = [&]() -> asmjit::Operand {
-        if (info.shape == isa::Shape::AluReg) return w(kReg[insn.src], is64);
-        return imm_operand(insn.imm, is64);
-    };
     const auto shift_imm = [&](Id id) {
         const std::uint32_t count = static_cast<std::uint32_t>(insn.imm) & (is64 ? 63u : 31u);
         if (count == 0) {
@@ -212,27 +251,17 @@ Result<void> Lowering::lower_alu(std::size_t pc, const isa::Instruction& insn) {
         }
         a_.emit(id, dst, Imm(count));
     };
+    // The two-operand operations by table (one load instead of a second, mispredicted, indirect jump).
+    if (const Id simple = kSimpleAlu[static_cast<std::size_t>(insn.op)]; simple != x86::Inst::kIdNone) {
+        if (info.shape == isa::Shape::AluReg)
+            a_.emit(simple, dst, w(kReg[insn.src], is64));
+        else if (options_.blind_constants)
+            a_.emit(simple, dst, imm_operand(insn.imm, is64));
+        else
+            a_.emit(simple, dst, Imm(insn.imm));
+        return {};
+    }
     switch (insn.op) {
-        case Op::Add64Imm:
-        case Op::Add64Reg:
-        case Op::Add32Imm:
-        case Op::Add32Reg: a_.emit(x86::Inst::kIdAdd, dst, src()); break;
-        case Op::Sub64Imm:
-        case Op::Sub64Reg:
-        case Op::Sub32Imm:
-        case Op::Sub32Reg: a_.emit(x86::Inst::kIdSub, dst, src()); break;
-        case Op::Or64Imm:
-        case Op::Or64Reg:
-        case Op::Or32Imm:
-        case Op::Or32Reg: a_.emit(x86::Inst::kIdOr, dst, src()); break;
-        case Op::And64Imm:
-        case Op::And64Reg:
-        case Op::And32Imm:
-        case Op::And32Reg: a_.emit(x86::Inst::kIdAnd, dst, src()); break;
-        case Op::Xor64Imm:
-        case Op::Xor64Reg:
-        case Op::Xor32Imm:
-        case Op::Xor32Reg: a_.emit(x86::Inst::kIdXor, dst, src()); break;
         case Op::Mul64Reg:
         case Op::Mul32Reg: a_.imul(dst, w(kReg[insn.src], is64)); break;
         case Op::Mul64Imm:

@@ -65,6 +65,22 @@ Id jcc_for(isa::Op op) {
     }
 }
 
+Id inverted(Id jcc) {
+    switch (jcc) {
+        case x86::Inst::kIdJe: return x86::Inst::kIdJne;
+        case x86::Inst::kIdJne: return x86::Inst::kIdJe;
+        case x86::Inst::kIdJa: return x86::Inst::kIdJbe;
+        case x86::Inst::kIdJbe: return x86::Inst::kIdJa;
+        case x86::Inst::kIdJae: return x86::Inst::kIdJb;
+        case x86::Inst::kIdJb: return x86::Inst::kIdJae;
+        case x86::Inst::kIdJg: return x86::Inst::kIdJle;
+        case x86::Inst::kIdJle: return x86::Inst::kIdJg;
+        case x86::Inst::kIdJge: return x86::Inst::kIdJl;
+        case x86::Inst::kIdJl: return x86::Inst::kIdJge;
+        default: return x86::Inst::kIdNone;
+    }
+}
+
 bool is_jset(isa::Op op) {
     return op == isa::Op::Jset64Imm || op == isa::Op::Jset64Reg || op == isa::Op::Jset32Imm || op == isa::Op::Jset32Reg;
 }
@@ -120,7 +136,7 @@ void Lowering::lower_helper_call(std::size_t pc, const isa::Instruction&) {
         a_.mov(x86::rcx, x86::rsp);
         call_abs(reinterpret_cast<const void*>(&rt_check_helper));
         a_.test(x86::al, x86::al);
-        a_.jz(abort_);
+        a_.jz(use(abort_));
         const auto reload = [&] {
             const x86::Gp regs[] = {x86::rdi, x86::rsi, x86::rdx, x86::rcx, x86::r8};
             for (int i = 0; i < 5; ++i) a_.mov(regs[i], x86::qword_ptr(x86::rsp, i * 8));
@@ -147,7 +163,7 @@ void Lowering::lower_helper_call(std::size_t pc, const isa::Instruction&) {
     a_.mov(x86::rdi, kEngine);
     call_abs(reinterpret_cast<const void*>(&rt_tail_call));
     a_.test(x86::rax, x86::rax);
-    a_.jz(abort_);
+    a_.jz(use(abort_));
     a_.cmp(x86::rax, 1);
     a_.je(interp);
     a_.mov(x86::r11, x86::rax);
@@ -201,6 +217,11 @@ Result<void> Lowering::lower_jmp(std::size_t pc, const isa::Instruction& insn) {
             } else {
                 a_.emit(x86::Inst::kIdCmp, dst, imm_operand(insn.imm, is64));
             }
+            if (!latch_copy_end_.empty() && latch_copy_end_[pc] != 0) {
+                // The latch block at the target follows as a copy (plan_latch_copies); the fall-through is a jump.
+                a_.emit(inverted(jcc_for(insn.op)), slot_label[pc + 1]);
+                return emit_copy(static_cast<std::size_t>(insn.target(pc)), latch_copy_end_[pc]);
+            }
             a_.emit(jcc_for(insn.op), target);
             return {};
         }
@@ -216,7 +237,7 @@ Result<void> Lowering::lower_jmp(std::size_t pc, const isa::Instruction& insn) {
             a_.mov(x86::r11, kReg[insn.dst]);
             a_.cmp(x86::r11, Imm(static_cast<std::uint32_t>(impl_.insns.size())));
             a_.jae(bad);
-            a_.lea(x86::r10, x86::ptr(callx_table_));
+            a_.lea(x86::r10, x86::ptr(use(callx_table_)));
             a_.mov(x86::r10, x86::qword_ptr(x86::r10, x86::r11, 3));
             a_.test(x86::r10, x86::r10);
             a_.jz(bad);

@@ -27,9 +27,8 @@ x86::Mem Lowering::checked_address(std::size_t pc, const x86::Gp& base, std::int
                                    bool write) {
     if (!options_.checked) return x86::ptr(base, off, size);
     a_.lea(x86::r11, x86::ptr(base, off));
-    check_used_[size][write ? 1 : 0] = true;
     if (writes_r10_) {  // rbp may not be the frame top: every access asks Engine::access_ok
-        a_.call(check_stub_[size][write ? 1 : 0]);
+        a_.call(use(check_stub_[size][write ? 1 : 0]));
         a_.jz(fault(write ? FaultKind::Write : FaultKind::Read, size, pc));
         return x86::ptr(x86::r11, 0, size);
     }
@@ -69,7 +68,7 @@ void Lowering::lower_packet_load(std::size_t pc, const isa::Instruction& insn) {
     a_.add(x86::rsp, 8);
     for (const x86::Gp& r : {x86::r8, x86::rcx, x86::rdx, x86::rsi, x86::rdi}) a_.pop(r);
     a_.test(x86::r11, x86::r11);
-    a_.jz(end_zero_);  // out of bounds: the program ends with r0 = 0
+    a_.jz(use(end_zero_));  // out of bounds: the program ends with r0 = 0
 }
 
 void Lowering::lower_atomic(std::size_t pc, const isa::Instruction& insn) {

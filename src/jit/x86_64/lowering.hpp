@@ -36,6 +36,19 @@ inline x86::Gp w(const x86::Gp& r, bool is64) {
     return r.r32();
 }
 
+/// Per-slot working arrays of a compilation, kept per thread between compiles (a 100,000-instruction program
+/// needs megabytes: allocating them anew would page-fault them in each time).
+struct PlanScratch {
+    std::vector<asmjit::Label> slot_label;
+    std::vector<int> function_of;
+    std::vector<std::uint8_t> block_start;
+    std::vector<std::uint8_t> loop_head;
+    std::vector<std::uint32_t> block_len;
+    std::vector<std::uint32_t> latch_copy_end;
+    std::vector<std::int32_t> depth_delta;
+    std::vector<std::uint8_t> in_loop;
+};
+
 /// One function of the program: slots [start, end).
 struct Function {
     std::size_t start = 0;
@@ -63,33 +76,48 @@ struct SlowCheck {
 
 class Lowering {
   public:
-    Lowering(const vm::Program::Impl& impl, const JitOptions& options, asmjit::CodeHolder& code);
+    /// `entry_abort`: the shared entry code's abort path (entry_code()).
+    Lowering(const vm::Program::Impl& impl, const JitOptions& options, asmjit::CodeHolder& code,
+             std::uint64_t entry_abort);
 
     /// Emits the whole module: trampoline, functions, stubs, tables.
     Result<void> emit_all();
 
-    // Labels the module needs after relocation.
-    asmjit::Label trampoline;
+    std::uint64_t entry_abort_;
     /// Per slot: a label only where a jump lands (invalid elsewhere: labels cost time and memory per compile).
-    std::vector<asmjit::Label> slot_label;
+    PlanScratch& scratch_;
+    std::vector<asmjit::Label>& slot_label;
     /// Per slot (+1: the end of the last function): where its code starts. The code is one section that asmjit
     /// emits in place (forward jumps take rel32 forms), so the offset at emission is the final one.
     std::vector<std::uint32_t> insn_offsets;
     std::vector<Function> functions;
-    std::vector<int> function_of;  ///< slot -> index in functions
+    std::vector<int>& function_of;  ///< slot -> index in functions
 
   private:
     // compiler.cpp
     void plan();
-    void emit_trampoline();
+    void plan_latch_copies(const std::vector<std::pair<std::size_t, std::size_t>>& loops);
+    std::size_t block_end(std::size_t start) const;                   ///< the next block start after `start`
+    std::size_t last_insn(std::size_t start, std::size_t end) const;  ///< the last instruction of [start, end)
+    /// Lowers the slots [from, to) again after the jump at `pc` (a latch copy: no labels, no slot offsets).
+    Result<void> emit_copy(std::size_t from, std::size_t to);
+    /// Lowers the slots [from, to) of the current function; `copy`: a second copy (no labels, no slot offsets).
+    Result<void> emit_slots(std::size_t from, std::size_t to, bool copy);
     void emit_function(Function& f);
     void emit_prologue(const Function& f);
     void emit_epilogue_body(const Function& f);  ///< restores registers, no ret
     void emit_stubs();
     Result<void> lower(std::size_t pc);
-    /// Peephole: a 64-bit register copy followed by an add to the copy becomes one lea; true if it emitted it.
-    bool fuse_mov_add(std::size_t pc);
+    /// Peephole: a 64-bit register copy followed by adds to the copy becomes one lea, or part of the addressing
+    /// mode of a load through it; returns the number of slots it emitted code for (0: none).
+    std::size_t fuse_address(std::size_t pc);
+    /// The load at `pc` from [base + index + disp] as its instruction's width and extension.
+    void emit_folded_load(std::size_t pc, const x86::Gp& base, std::optional<x86::Gp> index, std::int32_t disp);
+    /// Emits the load at `pc` if an earlier sum was deferred into it; true if it did.
+    bool emit_pending_load(std::size_t pc);
     asmjit::Label fault(FaultKind kind, std::uint32_t size, std::size_t pc, std::uint32_t count = 0);
+    /// `label`, created on first use (labels the code never refers to cost nothing).
+    asmjit::Label& use(asmjit::Label& label);
     void call_abs(const void* fn);  ///< call a C++ function by absolute address (through r10)
     /// An immediate operand for `imm` (sign-extended for 64-bit operations); with blinding, loaded into r10.
     asmjit::Operand imm_operand(std::int32_t imm, bool is64);
@@ -114,10 +142,23 @@ class Lowering {
     const vm::Program::Impl& impl_;
     const JitOptions& options_;
     x86::Assembler a_;
-    std::mt19937_64* rng_ = nullptr;  ///< blinding only: the thread's generator
-    std::vector<bool> block_start_;
-    std::vector<bool> loop_head_;  ///< a backward jump's target not fallen into inside another loop: aligned to 16
-    std::vector<std::uint32_t> block_len_;
+    std::mt19937_64* rng_ = nullptr;          ///< blinding only: the thread's generator
+    std::vector<std::uint8_t>& block_start_;  ///< per slot (+1): a basic block starts here
+    std::vector<std::uint8_t>& loop_head_;    ///< a backward jump's target not fallen into inside another loop: aligned
+    std::vector<std::uint32_t>& block_len_;
+    /// Unchecked optimised code: per conditional jump whose target's latch block is copied after it, the end of
+    /// that block (0: none).
+    std::vector<std::uint32_t>& latch_copy_end_;
+    static constexpr std::size_t kMaxLatchCopy = 12;  ///< slots
+    /// An address sum folded into a later load (fuse_address): emitted when the slot is.
+    struct PendingLoad {
+        std::size_t slot;
+        x86::Gp base;
+        std::optional<x86::Gp> index;
+        std::int32_t disp;
+    };
+    std::vector<PendingLoad> pending_loads_;
+    static constexpr std::size_t kMaxFoldDistance = 6;  ///< instructions between a sum and its load
     std::vector<FaultSite> faults_;
     std::vector<SlowCheck> slow_checks_;
     /// Some instruction writes BPF r10 (only unverified programs can): rbp may then differ from the frame top
@@ -125,16 +166,24 @@ class Lowering {
     bool writes_r10_ = false;
     asmjit::Label fault_common_;
     asmjit::Label abort_;
-    asmjit::Label tramp_ret_;
     asmjit::Label callx_table_;
     asmjit::Label check_stub_[9][2];  ///< by size (1, 2, 4, 8) and write
-    bool check_used_[9][2] = {};
-    asmjit::Label end_zero_;  ///< ends the run with r0 = 0 (legacy packet load out of bounds)
+    asmjit::Label end_zero_;          ///< ends the run with r0 = 0 (legacy packet load out of bounds)
     std::optional<Error> pending_error_;
     bool uses_tail_call_ = false;
     bool uses_callx_ = false;
     std::size_t cur_fn_ = 0;
 };
+
+/// The process-wide entry code (program-independent, so compiled once, on first use): the trampoline every run
+/// enters (`u64 (Engine*, const u64* args, u64 target, u64 frame_top)`), and `abort`, which unwinds a run to the
+/// innermost trampoline (whose caller, JitCode::run, reports e->error).
+struct EntryCode {
+    ExecMemory memory;
+    std::uint64_t trampoline = 0;
+    std::uint64_t abort = 0;
+};
+const Result<EntryCode>& entry_code();
 
 /// Offsets of the Engine fields generated code reads and writes.
 std::int32_t engine_offset_depth();

@@ -265,6 +265,173 @@ TEST(JitLowering, AtomicsEveryFormAndRegister) {
                 }
 }
 
+TEST(JitPeephole, AddressSumsFoldIntoLoadsOfEverySizeAndOrder) {
+    // r3 = r1; r3 += imm; r3 += r2; r3 = *(size *)(r3 + off) (r1 = a 64-byte buffer, r2 = 8): in unchecked code the
+    // sum is the load's addressing mode; either add alone or in the other order, sign-extending loads, and a jump
+    // target inside the sequence (no folding) all give the interpreter's result.
+    const std::int16_t offs[] = {-4, 0, 3};
+    for (Size s : {Size::B, Size::H, Size::W, Size::DW})
+        for (bool sx : {false, true})
+            for (int shape = 0; shape < 4; ++shape)
+                for (std::int16_t off : offs) {
+                    if (sx && s == Size::DW) continue;
+                    std::vector<RawInsn> p;
+                    append(p, mov64_imm(R2, 8));
+                    append(p, mov64_reg(R3, R1));
+                    if (shape == 0 || shape == 2) append(p, alu64_imm(Alu::Add, R3, 20));
+                    if (shape != 2) append(p, alu64_reg(Alu::Add, R3, R2));
+                    if (shape == 1) append(p, alu64_imm(Alu::Add, R3, 20));
+                    if (shape == 2) append(p, alu64_imm(Alu::Add, R3, 8));
+                    append(p, sx ? ldx_memsx(s, R3, R3, off) : ldx_mem(s, R3, R3, off));
+                    append(p, mov64_reg(R0, R3));
+                    append(p, exit_insn());
+                    expect_same(p, fmt::format("size {} sx {} shape {} off {}", int(s), sx, shape, off));
+                }
+    // Unchecked code of the folded form is shorter than the unfolded one and the sum's slots have no code.
+    auto folded = program({mov64_imm(R2, 8), mov64_reg(R3, R1), alu64_imm(Alu::Add, R3, 20),
+                           alu64_reg(Alu::Add, R3, R2), ldx_mem(Size::B, R3, R3, 1), mov64_reg(R0, R3), exit_insn()});
+    auto p = vm::Program::load(folded);
+    ASSERT_TRUE(p);
+    auto on = compile(*p, JitOptions{.checked = false, .blind_constants = false, .facts = {}, .optimize = true});
+    auto off = compile(*p, JitOptions{.checked = false, .blind_constants = false, .facts = {}, .optimize = false});
+    ASSERT_TRUE(on && off);
+    EXPECT_LT((*on)->insn_offsets()[5] - (*on)->insn_offsets()[1],
+              (*off)->insn_offsets()[5] - (*off)->insn_offsets()[1]);
+    EXPECT_EQ((*on)->insn_offsets()[2], (*on)->insn_offsets()[5]);
+    EXPECT_EQ((*on)->insn_offsets()[4], (*on)->insn_offsets()[5]);
+    // The load keeps its own code when it is a jump target, and the sum when its dst differs from the base.
+    expect_same(program({mov64_imm(R2, 8), mov64_reg(R3, R1), jmp_imm(Jmp::Jne, R2, 0, 1), mov64_reg(R3, R1),
+                         alu64_imm(Alu::Add, R3, 20), ldx_mem(Size::W, R3, R3, 1), mov64_reg(R0, R3), exit_insn()}),
+                "a jump to the add");
+    expect_same(program({mov64_imm(R2, 8), mov64_reg(R3, R1), alu64_reg(Alu::Add, R3, R2), ldx_mem(Size::W, R4, R3, 1),
+                         alu64_reg(Alu::Add, R4, R3), mov64_reg(R0, R4), exit_insn()}),
+                "a load into another register keeps the sum");
+    // A sum deferred past instructions to its load, and the instructions that stop that: one writing the base, the
+    // index or the sum's register, one reading the sum, a jump target.
+    const auto deferred = [&](std::vector<RawInsn> between, const std::string& what) {
+        std::vector<RawInsn> p = {mov64_imm(R2, 8), mov64_imm(R5, 3), mov64_reg(R3, R1), alu64_imm(Alu::Add, R3, 20),
+                                  alu64_reg(Alu::Add, R3, R2)};
+        p.insert(p.end(), between.begin(), between.end());
+        for (const RawInsn& i : {ldx_mem(Size::H, R3, R3, 2), alu64_reg(Alu::Add, R3, R5), alu64_reg(Alu::Add, R3, R1),
+                                 mov64_reg(R0, R3), exit_insn()})
+            p.push_back(i);
+        expect_same(p, what);
+    };
+    deferred({mov64_reg(R4, R1), alu64_imm(Alu::Add, R4, 4), ldx_mem(Size::B, R4, R4, 0), alu64_reg(Alu::Mul, R5, R4)},
+             "a nested sum between");
+    deferred({alu64_imm(Alu::Add, R1, 4)}, "the base written between");
+    deferred({alu64_imm(Alu::Add, R2, 4)}, "the index written between");
+    deferred({mov64_reg(R5, R3)}, "the sum read between");
+    deferred({alu64_imm(Alu::Add, R3, 1)}, "the sum written between");
+    deferred({ldx_mem(Size::B, R5, R3, 0)}, "the sum read by a load between");
+    deferred({jmp_imm(Jmp::Jeq, R5, 0, 0)}, "a jump between");
+}
+
+TEST(JitPeephole, LatchCopiesKeepTheResultOfEveryConditionAndExit) {
+    // i = 0; r0 = 0; head: r3 = mem[i]; r0 += r3; if (r3 <cond> k) goto latch; r0 += 1000; exit;
+    // latch: i += 1; if i < 64 goto head; exit. The jump at slot 6 gets a copy of the latch (its fall-through
+    // block exits), with the inverted condition jumping to the fall-through.
+    struct Cond {
+        Jmp op;
+        bool jmp32;
+    };
+    const Cond conds[] = {{Jmp::Jgt, false},  {Jmp::Jge, false}, {Jmp::Jne, false}, {Jmp::Jset, false},
+                          {Jmp::Jsgt, false}, {Jmp::Jlt, false}, {Jmp::Jle, true},  {Jmp::Jsge, true},
+                          {Jmp::Jeq, false},  {Jmp::Jslt, true}, {Jmp::Jsle, false}};
+    for (const Cond& c : conds)
+        for (std::int32_t k : {0, 5, 11, 40, 200, 255}) {
+            const RawInsn jump = c.jmp32 ? jmp32_imm(c.op, R3, k, 2) : jmp_imm(c.op, R3, k, 2);
+            auto insns =
+                program({mov64_imm(R2, 0), mov64_imm(R0, 0), mov64_reg(R3, R1), alu64_reg(Alu::Add, R3, R2),
+                         ldx_mem(Size::B, R3, R3, 0), alu64_reg(Alu::Add, R0, R3), jump, alu64_imm(Alu::Add, R0, 1000),
+                         exit_insn(), alu64_imm(Alu::Add, R2, 1), jmp_imm(Jmp::Jlt, R2, 64, -9), exit_insn()});
+            expect_same(insns, fmt::format("condition {} (jmp32 {}) k {}", int(c.op), c.jmp32, k));
+        }
+    auto insns = program({mov64_imm(R2, 0), mov64_imm(R0, 0), mov64_reg(R3, R1), alu64_reg(Alu::Add, R3, R2),
+                          ldx_mem(Size::B, R3, R3, 0), alu64_reg(Alu::Add, R0, R3), jmp_imm(Jmp::Jgt, R3, 40, 2),
+                          alu64_imm(Alu::Add, R0, 1000), exit_insn(), alu64_imm(Alu::Add, R2, 1),
+                          jmp_imm(Jmp::Jlt, R2, 64, -9), exit_insn()});
+    auto p = vm::Program::load(insns);
+    ASSERT_TRUE(p);
+    auto on = compile(*p, JitOptions{.checked = false, .blind_constants = false, .facts = {}, .optimize = true});
+    auto off = compile(*p, JitOptions{.checked = false, .blind_constants = false, .facts = {}, .optimize = false});
+    auto checked = compile(*p, JitOptions{.checked = true, .blind_constants = false, .facts = {}, .optimize = true});
+    ASSERT_TRUE(on && off && checked);
+    // The copy (add, compare, jump back, jump on) is part of the jump's code in optimised unchecked code only.
+    EXPECT_GT((*on)->insn_offsets()[7] - (*on)->insn_offsets()[6],
+              (*off)->insn_offsets()[7] - (*off)->insn_offsets()[6]);
+    EXPECT_GT((*on)->insn_offsets()[7] - (*on)->insn_offsets()[6], 12u);
+    EXPECT_LT((*checked)->insn_offsets()[7] - (*checked)->insn_offsets()[6], 12u);
+}
+
+TEST(JitPeephole, RandomLoopsWithLatchCopiesAndFoldedLoadsMatchTheInterpreter) {
+    // Loops shaped as clang lays out `break`/`continue` (a forward jump to the latch; a fall-through that leaves):
+    // random conditions, latch bodies, exits by `exit` or by a jump past the loop, and address sums folded into the
+    // loads, in the interpreter and every JIT mode.
+    std::uint64_t x = 0x9e3779b97f4a7c15ull;
+    const auto next = [&](std::uint64_t n) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x % n;
+    };
+    const Jmp conds[] = {Jmp::Jgt, Jmp::Jge, Jmp::Jne, Jmp::Jset, Jmp::Jsgt, Jmp::Jlt, Jmp::Jle, Jmp::Jeq, Jmp::Jslt};
+    const Alu alus[] = {Alu::Add, Alu::Sub, Alu::Xor, Alu::Or, Alu::Mul, Alu::Lsh, Alu::Rsh};
+    const auto random_alu = [&](std::vector<RawInsn>& p, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            const auto dst = static_cast<std::uint8_t>(4 + next(2));  // r4, r5
+            const Alu a = alus[next(std::size(alus))];
+            if (next(2) == 0)
+                append(p, alu64_reg(a, dst, static_cast<std::uint8_t>(3 + next(3))));
+            else
+                append(p,
+                       alu64_imm(a, dst, static_cast<std::int32_t>(next(a == Alu::Lsh || a == Alu::Rsh ? 8 : 1000))));
+        }
+    };
+    int copies = 0;
+    for (int round = 0; round < 300; ++round) {
+        std::vector<RawInsn> p = {mov64_imm(R2, 0), mov64_imm(R0, 0), mov64_imm(R4, 7), mov64_imm(R5, 11)};
+        const std::size_t head = p.size();
+        append(p, mov64_reg(R3, R1));
+        append(p, alu64_reg(Alu::Add, R3, R2));
+        append(p, ldx_mem(next(2) == 0 ? Size::B : Size::H, R3, R3, 0));
+        append(p, alu64_reg(Alu::Add, R0, R3));
+        random_alu(p, next(3));
+        const std::size_t jump = p.size();
+        append(p, exit_insn());  // the conditional jump, patched below
+        random_alu(p, next(3));
+        append(p, alu64_reg(Alu::Add, R0, R4));
+        const bool exit_by_jump = next(2) == 0;
+        const std::size_t leave = p.size();
+        append(p, exit_by_jump ? ja(0) : exit_insn());  // patched below when it jumps past the loop
+        const std::size_t latch = p.size();
+        random_alu(p, next(6));
+        append(p, alu64_imm(Alu::Add, R2, 1));
+        append(p, jmp_imm(Jmp::Jlt, R2, 62, static_cast<std::int16_t>(head - p.size() - 1)));
+        const std::size_t after = p.size();
+        append(p, alu64_reg(Alu::Xor, R0, R5));
+        append(p, exit_insn());
+        const Jmp c = conds[next(std::size(conds))];
+        // Often a byte of the buffer (expect_same fills byte i with i * 37 + 11; the first is always read), so
+        // equality happens.
+        const std::uint64_t pick = next(3);
+        const auto k = static_cast<std::int32_t>(pick == 0 ? 11 : pick == 1 ? (next(62) * 37 + 11) & 0xff : next(256));
+        const auto off = static_cast<std::int16_t>(latch - jump - 1);
+        p[jump] = next(3) == 0 ? jmp32_imm(c, R3, k, off) : jmp_imm(c, R3, k, off);
+        if (exit_by_jump) p[leave] = ja(static_cast<std::int16_t>(after - leave - 1));
+        expect_same(p, fmt::format("round {}", round));
+        if (HasFailure()) break;
+        // The jump carries the latch's copy in optimised unchecked code.
+        auto loaded = vm::Program::load(p);
+        ASSERT_TRUE(loaded);
+        auto on =
+            compile(*loaded, JitOptions{.checked = false, .blind_constants = false, .facts = {}, .optimize = true});
+        ASSERT_TRUE(on);
+        copies += (*on)->insn_offsets()[jump + 1] - (*on)->insn_offsets()[jump] > 16 ? 1 : 0;
+    }
+    EXPECT_GT(copies, 250) << "latch copies made";
+}
+
 TEST(JitLowering, LoadsStoresSignExtensionAndByteSwaps) {
     for (Size s : {Size::B, Size::H, Size::W, Size::DW}) {
         std::vector<RawInsn> body;
@@ -589,6 +756,14 @@ TEST(JitChecked, CallersFramesAndAWrittenR10GoThroughTheFullCheck) {
                           // f (slot 7): the caller's moved r10 is this r10 + 512
                           ldx_mem(Size::DW, R0, R10, 512), exit_insn()});
         expect_same(p, fmt::format("moved r10, store at +{}", at), nullptr, true);
+    }
+    // An atomic fetch into r10 also moves it (xchg puts the old word there): the store after it, 100 bytes below
+    // the new r10, must go through access_ok, not the inline frame test against the stale frame top.
+    for (Atomic a : {Atomic::Xchg, Atomic::FetchAdd, Atomic::FetchOr}) {
+        auto p = program({ld_imm64(R3, 0x100000), stx_mem(Size::DW, R10, R3, -8), mov64_reg(R4, R3),
+                          alu64_imm(Alu::Add, R4, -100), atomic_op(Size::DW, a, R10, R10, -8),
+                          st_mem(Size::W, R4, 0, 1), mov64_imm(R0, 0), exit_insn()});
+        expect_same(p, fmt::format("atomic {} into r10", int(a)), nullptr, true);
     }
 }
 
