@@ -333,6 +333,24 @@ Label Lowering::fault(FaultKind kind, std::uint32_t size, std::size_t pc, std::u
     return site.label;
 }
 
+namespace {}  // namespace
+
+Result<ExecMemory> install(asmjit::CodeHolder& code, std::string_view what) {
+    if (code.flatten() != asmjit::kErrorOk || code.resolveUnresolvedLinks() != asmjit::kErrorOk)
+        return make_error(ErrorCode::kUnsupported, fmt::format("jit: cannot lay out {}", what));
+    const std::size_t size = code.codeSize();
+    auto memory = ExecMemory::allocate(size);
+    if (!memory) return std::unexpected(memory.error());
+    // The relocated code goes through a per-thread buffer (grown, never shrunk) into ExecMemory::write.
+    thread_local std::vector<std::uint8_t> scratch;
+    if (scratch.size() < size) scratch.resize(size);
+    if (code.relocateToBase(reinterpret_cast<std::uint64_t>(memory->data())) != asmjit::kErrorOk ||
+        code.copyFlattenedData(scratch.data(), size, asmjit::CopySectionFlags::kPadTargetBuffer) != asmjit::kErrorOk)
+        return make_error(ErrorCode::kUnsupported, fmt::format("jit: cannot relocate {}", what));
+    if (auto w = memory->write(std::span(scratch.data(), size)); !w) return std::unexpected(w.error());
+    return memory;
+}
+
 namespace {
 
 Result<EntryCode> build_entry_code() {
@@ -343,13 +361,10 @@ Result<EntryCode> build_entry_code() {
     const Label ret = a.newLabel();
     const Label abort = a.newLabel();
     // u64 trampoline(Engine* e, const u64* args, u64 target, u64 frame_top)
+    // The host's callee-saved registers (System V), pushed in this order and popped in the reverse one.
+    const x86::Gp host_saved[] = {x86::rbx, x86::rbp, x86::r12, x86::r13, x86::r14, x86::r15};
     a.bind(trampoline);
-    a.push(x86::rbx);
-    a.push(x86::rbp);
-    a.push(x86::r12);
-    a.push(x86::r13);
-    a.push(x86::r14);
-    a.push(x86::r15);
+    for (const x86::Gp& r : host_saved) a.push(r);
     a.sub(x86::rsp, 8);  // 8 (return address) + 48 + 8: aligned at the call below
     a.mov(x86::qword_ptr(x86::rdi, engine_offset_native_rsp()), x86::rsp);
     a.mov(kEngine, x86::rdi);
@@ -369,28 +384,15 @@ Result<EntryCode> build_entry_code() {
     a.call(x86::r11);
     a.bind(ret);
     a.add(x86::rsp, 8);
-    a.pop(x86::r15);
-    a.pop(x86::r14);
-    a.pop(x86::r13);
-    a.pop(x86::r12);
-    a.pop(x86::rbp);
-    a.pop(x86::rbx);
+    for (auto it = std::rbegin(host_saved); it != std::rend(host_saved); ++it) a.pop(*it);
     a.ret();
     a.align(asmjit::AlignMode::kCode, 16);
     a.bind(abort);
     a.mov(x86::rsp, x86::qword_ptr(kEngine, engine_offset_native_rsp()));
     a.jmp(ret);
-    if (code.flatten() != asmjit::kErrorOk || code.resolveUnresolvedLinks() != asmjit::kErrorOk)
-        return make_error(ErrorCode::kUnsupported, "jit: cannot lay out the entry trampoline");
-    const std::size_t size = code.codeSize();
-    auto memory = ExecMemory::allocate(size);
+    auto memory = install(code, "the entry trampoline");
     if (!memory) return std::unexpected(memory.error());
     const auto base = reinterpret_cast<std::uint64_t>(memory->data());
-    std::vector<std::uint8_t> bytes(size);
-    if (code.relocateToBase(base) != asmjit::kErrorOk ||
-        code.copyFlattenedData(bytes.data(), size, asmjit::CopySectionFlags::kPadTargetBuffer) != asmjit::kErrorOk)
-        return make_error(ErrorCode::kUnsupported, "jit: cannot relocate the entry trampoline");
-    if (auto w = memory->write(bytes); !w) return std::unexpected(w.error());
     EntryCode e;
     e.trampoline = base + code.labelOffsetFromBase(trampoline);
     e.abort = base + code.labelOffsetFromBase(abort);
@@ -655,24 +657,14 @@ Result<std::shared_ptr<const JitCode>> compile(const vm::Program& program, const
     RecordingErrorHandler eh;
     code.init(asmjit::Environment::host());
     code.setErrorHandler(&eh);
-    // About 8 bytes of code per instruction plus the trampoline and stubs: one allocation instead of doublings.
+    // About 8 bytes of code per instruction plus the stubs: one allocation instead of doublings.
     code.reserveBuffer(&code.textSection()->buffer(), impl.insns.size() * 12 + 1024);
     x86_64::Lowering lowering(impl, options, code, entry->abort);
     if (auto r = lowering.emit_all(); !r) return std::unexpected(r.error());
     if (eh.failed) return make_error(ErrorCode::kUnsupported, "jit: asmjit: " + eh.text);
-    if (code.flatten() != asmjit::kErrorOk || code.resolveUnresolvedLinks() != asmjit::kErrorOk)
-        return make_error(ErrorCode::kUnsupported, "jit: cannot lay out the code");
-    const std::size_t size = code.codeSize();
-    auto memory = ExecMemory::allocate(size);
+    auto memory = x86_64::install(code, "the code");
     if (!memory) return std::unexpected(memory.error());
     const auto base = reinterpret_cast<std::uint64_t>(memory->data());
-    // The relocated code goes through a per-thread buffer (grown, never shrunk) into ExecMemory::write.
-    thread_local std::vector<std::uint8_t> scratch;
-    if (scratch.size() < size) scratch.resize(size);
-    if (code.relocateToBase(base) != asmjit::kErrorOk ||
-        code.copyFlattenedData(scratch.data(), size, asmjit::CopySectionFlags::kPadTargetBuffer) != asmjit::kErrorOk)
-        return make_error(ErrorCode::kUnsupported, "jit: cannot relocate the code");
-    if (auto s = memory->write(std::span(scratch.data(), size)); !s) return std::unexpected(s.error());
 
     auto m = std::make_unique<Module>();
     m->checked = options.checked;

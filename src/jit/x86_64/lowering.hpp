@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <string_view>
 #include <vector>
 
 #include "base/error.hpp"
@@ -184,6 +185,10 @@ struct EntryCode {
     std::uint64_t abort = 0;
 };
 const Result<EntryCode>& entry_code();
+
+/// Lays out `code` (asmjit), relocates it to fresh ExecMemory and writes it there (then executable); errors name
+/// `what`.
+Result<ExecMemory> install(asmjit::CodeHolder& code, std::string_view what);
 
 /// Offsets of the Engine fields generated code reads and writes.
 std::int32_t engine_offset_depth();

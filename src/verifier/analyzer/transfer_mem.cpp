@@ -15,7 +15,6 @@ using isa::Shape;
 namespace {
 
 constexpr std::int64_t kMaxVarOff = 1 << 29;
-constexpr std::uint64_t kMaxPacketOff = 0xffff;
 
 /// Narrow a loaded scalar to `size` bytes (coerce_reg_to_size / _sx).
 Scalar coerce(const Scalar& v, int size, bool is_signed) {

@@ -72,6 +72,11 @@ std::string outcome(const Result<vm::RunResult>& r) {
     return mask_stack_addresses("error: " + r.error().to_string());
 }
 
+/// `p` compiled unblinded without facts, optimised or not, checked or not.
+Result<std::shared_ptr<const JitCode>> compile_as(const vm::Program& p, bool optimize, bool checked = false) {
+    return compile(p, JitOptions{.checked = checked, .blind_constants = false, .facts = {}, .optimize = optimize});
+}
+
 /// Runs `insns` (r1 = a 64-byte buffer) in the interpreter and every JIT mode: same r0 or error, same memory.
 /// `faults`: the program is unsafe, so unchecked code (which trusts it) is not run.
 void expect_same(const std::vector<RawInsn>& insns, const std::string& what, const vm::HelperTable* helpers = nullptr,
@@ -292,8 +297,8 @@ TEST(JitPeephole, AddressSumsFoldIntoLoadsOfEverySizeAndOrder) {
                            alu64_reg(Alu::Add, R3, R2), ldx_mem(Size::B, R3, R3, 1), mov64_reg(R0, R3), exit_insn()});
     auto p = vm::Program::load(folded);
     ASSERT_TRUE(p);
-    auto on = compile(*p, JitOptions{.checked = false, .blind_constants = false, .facts = {}, .optimize = true});
-    auto off = compile(*p, JitOptions{.checked = false, .blind_constants = false, .facts = {}, .optimize = false});
+    auto on = compile_as(*p, true);
+    auto off = compile_as(*p, false);
     ASSERT_TRUE(on && off);
     EXPECT_LT((*on)->insn_offsets()[5] - (*on)->insn_offsets()[1],
               (*off)->insn_offsets()[5] - (*off)->insn_offsets()[1]);
@@ -353,9 +358,9 @@ TEST(JitPeephole, LatchCopiesKeepTheResultOfEveryConditionAndExit) {
                           jmp_imm(Jmp::Jlt, R2, 64, -9), exit_insn()});
     auto p = vm::Program::load(insns);
     ASSERT_TRUE(p);
-    auto on = compile(*p, JitOptions{.checked = false, .blind_constants = false, .facts = {}, .optimize = true});
-    auto off = compile(*p, JitOptions{.checked = false, .blind_constants = false, .facts = {}, .optimize = false});
-    auto checked = compile(*p, JitOptions{.checked = true, .blind_constants = false, .facts = {}, .optimize = true});
+    auto on = compile_as(*p, true);
+    auto off = compile_as(*p, false);
+    auto checked = compile_as(*p, true, true);
     ASSERT_TRUE(on && off && checked);
     // The copy (add, compare, jump back, jump on) is part of the jump's code in optimised unchecked code only.
     EXPECT_GT((*on)->insn_offsets()[7] - (*on)->insn_offsets()[6],
@@ -424,8 +429,7 @@ TEST(JitPeephole, RandomLoopsWithLatchCopiesAndFoldedLoadsMatchTheInterpreter) {
         // The jump carries the latch's copy in optimised unchecked code.
         auto loaded = vm::Program::load(p);
         ASSERT_TRUE(loaded);
-        auto on =
-            compile(*loaded, JitOptions{.checked = false, .blind_constants = false, .facts = {}, .optimize = true});
+        auto on = compile_as(*loaded, true);
         ASSERT_TRUE(on);
         copies += (*on)->insn_offsets()[jump + 1] - (*on)->insn_offsets()[jump] > 16 ? 1 : 0;
     }
@@ -825,8 +829,8 @@ TEST(JitPeephole, MovAddBecomesOneLeaUnlessTheAddIsAJumpTarget) {
                           mov64_reg(R0, R3), exit_insn()});
     auto p = vm::Program::load(fused);
     ASSERT_TRUE(p);
-    auto on = compile(*p, JitOptions{.checked = false, .blind_constants = false, .facts = {}, .optimize = true});
-    auto off = compile(*p, JitOptions{.checked = false, .blind_constants = false, .facts = {}, .optimize = false});
+    auto on = compile_as(*p, true);
+    auto off = compile_as(*p, false);
     ASSERT_TRUE(on && off);
     EXPECT_LT((*on)->insn_offsets()[4] - (*on)->insn_offsets()[0],
               (*off)->insn_offsets()[4] - (*off)->insn_offsets()[0]);
