@@ -653,10 +653,16 @@ Result<std::shared_ptr<const JitCode>> compile(const vm::Program& program, const
     const vm::Program::Impl& impl = program.impl();
     const Result<x86_64::EntryCode>& entry = x86_64::entry_code();
     if (!entry) return std::unexpected(entry.error());
-    asmjit::CodeHolder code;
+    // One CodeHolder per thread, soft-reset for each compile: its zone keeps its memory (labels, links, sections).
+    thread_local asmjit::CodeHolder code;
+    code.reset(asmjit::ResetPolicy::kSoft);
     RecordingErrorHandler eh;
     code.init(asmjit::Environment::host());
     code.setErrorHandler(&eh);
+    const struct ForgetHandler {
+        asmjit::CodeHolder& c;
+        ~ForgetHandler() { c.resetErrorHandler(); }
+    } forget{code};
     // About 8 bytes of code per instruction plus the stubs: one allocation instead of doublings.
     code.reserveBuffer(&code.textSection()->buffer(), impl.insns.size() * 12 + 1024);
     x86_64::Lowering lowering(impl, options, code, entry->abort);

@@ -67,6 +67,28 @@ TEST(ProbeRead, KernelMemoryIsOnlyWhatTheRunOwns) {
     EXPECT_EQ(t.call(113, arg(&dst), 8, arg(&v)), neg(EFAULT));
 }
 
+TEST(ProbeRead, OverlappingReadsOfOwnMemoryCopyAsMemmoveWhereverTheBuffersLie) {
+    // A program may copy its own memory onto itself (found by fuzz_jit: the result depended on page boundaries,
+    // so the interpreter's and the JIT's runs on differently placed buffers disagreed). Every placement across a
+    // page boundary, both directions, gives memmove's result.
+    TestContext t;
+    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    std::vector<std::uint8_t> block(3 * page);
+    t.owned = {{block.data(), block.size()}};
+    for (std::size_t at : {page - 100, page - 63, page - 1, page, page + 17})
+        for (long shift : {63L, -63L, 1L, -1L})
+            for (const std::int32_t helper : {113, 112}) {  // bpf_probe_read_kernel, _user (this process)
+                for (std::size_t i = 0; i < block.size(); ++i) block[i] = static_cast<std::uint8_t>(i * 7 + 3);
+                std::vector<std::uint8_t> want = block;
+                std::uint8_t* src = block.data() + at;
+                std::uint8_t* dst = src + shift;
+                std::memmove(want.data() + at + shift, want.data() + at, 193);
+                EXPECT_EQ(t.call(helper, arg(dst), 193, arg(src)), 0u);
+                EXPECT_EQ(block, want) << "helper " << helper << ", source at " << at << ", destination " << shift
+                                       << " bytes from it";
+            }
+}
+
 TEST(ProbeRead, StringsCountTheNulAndTruncate) {
     TestContext t;
     char dst[8];
