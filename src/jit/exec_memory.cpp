@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -100,7 +101,21 @@ struct State {
     std::size_t pool_bytes = 0;
     bool memfd_works = true;  // cleared for good when memfd_create/mmap fail other than for a shortage
     std::atomic<bool> packing_enabled{true};
+    /// Freed slots whose code is not yet overwritten with int3: not reusable until it is (flush_freed).
+    struct Freed {
+        Arena* arena;
+        std::size_t unit;
+        std::size_t units;
+    };
+    std::vector<Freed> quarantine;
+    std::size_t quarantine_units = 0;
 };
+
+/// Freed code waits for invalidation in batches (one pwrite per run of adjacent slots instead of one per program):
+/// at most this many slots or units. Like the kernel, which frees a JIT image only after an RCU grace period, a
+/// freed program's code stays mapped (and unreachable: its JitCode is gone) for a while; it is never reused first.
+constexpr std::size_t kQuarantineSlots = 16;
+constexpr std::size_t kQuarantineUnits = 1024;  // 64 KiB
 
 State& state();
 
@@ -108,6 +123,8 @@ void atfork_prepare() { state().mu.lock(); }
 void atfork_parent() { state().mu.unlock(); }
 void atfork_child() {
     State& s = state();
+    s.quarantine.clear();  // slots of the parent's arenas: the child writes none of them
+    s.quarantine_units = 0;
     for (Arena* a : s.arenas) {
         a->owned.store(false, std::memory_order_relaxed);
         close(a->fd);  // the mapping keeps the file; the parent's descriptor is its own
@@ -190,17 +207,23 @@ void destroy_arena(Arena* a) {
     delete a;
 }
 
+void flush_locked(State& s);
+
 /// A packed slot of `units` units: {arena, first unit}, or {nullptr, 0} when no arena can be made.
 std::pair<Arena*, std::size_t> take_slot(std::size_t units) {
     State& s = state();
     {
         std::lock_guard lock(s.mu);
         if (!s.memfd_works) return {nullptr, 0};
-        for (Arena* a : s.arenas)
-            if (const std::size_t u = a->find(units); u != Arena::kUnits) {
-                a->mark(u, units, true);
-                return {a, u};
-            }
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            for (Arena* a : s.arenas)
+                if (const std::size_t u = a->find(units); u != Arena::kUnits) {
+                    a->mark(u, units, true);
+                    return {a, u};
+                }
+            if (s.quarantine.empty()) break;
+            flush_locked(s);  // freed slots first, then a new arena
+        }
     }
     // A new arena, made without the lock (it writes 2 MiB); another thread may be making one too, which is harmless.
     Arena* a = make_arena();
@@ -218,16 +241,39 @@ std::pair<Arena*, std::size_t> take_slot(std::size_t units) {
 }
 
 /// Returns a slot whose code bytes are already int3 again; unmaps its arena if it is empty and another empty one is
-/// kept.
-void put_slot(Arena* a, std::size_t unit, std::size_t units) {
-    State& s = state();
-    std::lock_guard lock(s.mu);
+/// kept. Called with s.mu held.
+void put_slot_locked(State& s, Arena* a, std::size_t unit, std::size_t units) {
     a->mark(unit, units, false);
     if (a->used_units != 0) return;
     const auto empty = std::count_if(s.arenas.begin(), s.arenas.end(), [](Arena* x) { return x->used_units == 0; });
     if (empty <= 1) return;
     std::erase(s.arenas, a);
     destroy_arena(a);
+}
+
+/// Overwrites the quarantined slots with int3, one pwrite per run of adjacent slots, and returns them. A slot whose
+/// invalidation fails is never reused. Called with s.mu held.
+void flush_locked(State& s) {
+    if (s.quarantine.empty()) return;
+    std::sort(s.quarantine.begin(), s.quarantine.end(), [](const State::Freed& x, const State::Freed& y) {
+        return x.arena != y.arena ? std::less<Arena*>()(x.arena, y.arena) : x.unit < y.unit;
+    });
+    for (std::size_t i = 0; i < s.quarantine.size();) {
+        std::size_t j = i + 1;
+        std::size_t end = s.quarantine[i].unit + s.quarantine[i].units;
+        while (j < s.quarantine.size() && s.quarantine[j].arena == s.quarantine[i].arena &&
+               s.quarantine[j].unit == end) {
+            end += s.quarantine[j].units;
+            ++j;
+        }
+        Arena* a = s.quarantine[i].arena;
+        const std::size_t first = s.quarantine[i].unit;
+        if (fill_int3(a->fd, (end - first) * ExecMemory::kUnit, static_cast<off_t>(first * ExecMemory::kUnit)))
+            for (std::size_t k = i; k < j; ++k) put_slot_locked(s, a, s.quarantine[k].unit, s.quarantine[k].units);
+        i = j;
+    }
+    s.quarantine.clear();
+    s.quarantine_units = 0;
 }
 
 /// A pooled fallback mapping of at least `need` bytes and at most twice that, or {nullptr, 0}.
@@ -288,10 +334,17 @@ void ExecMemory::release() noexcept {
     if (arena_) {
         // A slot of an arena inherited across fork() belongs to the parent: leave its bytes alone.
         if (arena_->owned.load(std::memory_order_relaxed)) {
-            const std::size_t offset = static_cast<std::size_t>(base_ - arena_->base);
-            // Invalidate the code (the tail past size_ is int3 already); if that fails, the slot is never reused.
-            if (!written_ || fill_int3(arena_->fd, size_, static_cast<off_t>(offset)))
-                put_slot(arena_, offset / kUnit, reserved_ / kUnit);
+            const std::size_t unit = static_cast<std::size_t>(base_ - arena_->base) / kUnit;
+            State& s = state();
+            std::lock_guard lock(s.mu);
+            if (!written_) {
+                put_slot_locked(s, arena_, unit, reserved_ / kUnit);  // never held code: int3 already
+            } else {
+                // Invalidated with int3 in a batch (flush_locked); not reusable before.
+                s.quarantine.push_back({arena_, unit, reserved_ / kUnit});
+                s.quarantine_units += reserved_ / kUnit;
+                if (s.quarantine.size() >= kQuarantineSlots || s.quarantine_units >= kQuarantineUnits) flush_locked(s);
+            }
         }
     } else {
         release_mapping(base_, reserved_, written_);
@@ -301,6 +354,12 @@ void ExecMemory::release() noexcept {
 }
 
 bool ExecMemory::set_packing(bool enabled) { return state().packing_enabled.exchange(enabled); }
+
+void ExecMemory::invalidate_freed() {
+    State& s = state();
+    std::lock_guard lock(s.mu);
+    flush_locked(s);
+}
 
 Result<ExecMemory> ExecMemory::allocate(std::size_t size) {
     ExecMemory m;

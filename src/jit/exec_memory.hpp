@@ -5,8 +5,11 @@
 // pwrite() at the slot's file offset (the page cache is what the read+execute mapping shows), as the kernel writes
 // packs through text_poke_copy; slots are 64-byte units taken first-fit from a bitmap. Unused bytes of an arena are
 // int3 (0xcc): a fresh arena is filled with them, a freed slot's code is overwritten with them before the slot is
-// reused (the kernel's bpf_arch_text_invalidate), so the bytes past a program's end are int3 as well. One empty
-// arena is kept; further empty ones are unmapped.
+// reused (the kernel's bpf_arch_text_invalidate), so the bytes past a program's end are int3 as well. Freed slots
+// are invalidated in batches (up to 16 slots or 64 KiB, one pwrite per run of adjacent slots; earlier when an
+// allocation needs the space, or by invalidate_freed()): as the kernel frees a JIT image only after an RCU grace
+// period, freed code stays mapped, unreachable, for a while, and is never reused before it is int3. One empty arena
+// is kept; further empty ones are unmapped.
 //
 // Fallback (requests above a quarter of an arena, or no memfd: seccomp, old kernels, or forced by
 // set_packing(false) or XBPF_JIT_NO_PACK=1 in the environment): a private anonymous mapping, read-write while
@@ -66,6 +69,9 @@ class ExecMemory {
     /// returns the previous setting. The initial setting is false when XBPF_JIT_NO_PACK is set to a non-empty value
     /// other than "0".
     static bool set_packing(bool enabled);
+    /// Overwrites every freed, not yet invalidated packed slot with int3 now (freed code is otherwise invalidated
+    /// in batches of up to 16 slots, before any reuse).
+    static void invalidate_freed();
 
     /// Bytes of one arena, and the largest request packed into arenas.
     static constexpr std::size_t kArenaBytes = std::size_t{2} << 20;

@@ -159,12 +159,13 @@ TEST(JitExecMemory, MixedSizesPackedDisjointFreedAsInt3AndReused) {
     EXPECT_LE(arenas.size(), 2u);
 
     // Free every other one: their code bytes become int3 (read back while the arena stays mapped: its other slots
-    // are alive).
+    // are alive; invalidate_freed ends the batching).
     std::vector<std::pair<std::uint8_t*, std::size_t>> freed;
     for (std::size_t i = 1; i < mem.size(); i += 2) {
         freed.emplace_back(mem[i].data(), mem[i].size());
         mem[i] = ExecMemory{};
     }
+    ExecMemory::invalidate_freed();
     const auto maps_after = read_maps();
     std::size_t checked = 0;
     for (auto [p, n] : freed) {
@@ -185,6 +186,31 @@ TEST(JitExecMemory, MixedSizesPackedDisjointFreedAsInt3AndReused) {
     EXPECT_GT(reused, freed.size() / 2);
     check_disjoint(mem);
     for (std::uint32_t i = 0; i < mem.size(); ++i) ASSERT_EQ(call(mem[i]), i % 2 ? 1000 + i : i);
+}
+
+TEST(JitExecMemory, FreedCodeIsInvalidatedInBatchesAndNeverReusedFirst) {
+    Packing on(true);
+    ExecMemory::invalidate_freed();
+    ExecMemory keep = must_write(ret_const(7, 100));  // keeps the arena mapped
+    // Freed slots wait for invalidation: no allocation gets them meanwhile.
+    std::vector<std::uint8_t*> freed;
+    for (int i = 0; i < 15; ++i) {
+        ExecMemory m = must_write(ret_const(static_cast<std::uint32_t>(i), 100));
+        freed.push_back(m.data());
+    }  // (each freed at the end of its iteration)
+    std::sort(freed.begin(), freed.end());
+    EXPECT_EQ(std::adjacent_find(freed.begin(), freed.end()), freed.end()) << "a freed slot was reused before int3";
+    // The 16th free invalidates the batch: every freed slot's code is int3.
+    {
+        ExecMemory m = must_write(ret_const(99, 100));
+        freed.push_back(m.data());
+    }
+    for (std::uint8_t* p : freed) EXPECT_TRUE(all_int3(p, p + 100)) << "freed code not invalidated";
+    // Then the slots are free again.
+    ExecMemory again = must_write(ret_const(5, 100));
+    EXPECT_NE(std::find(freed.begin(), freed.end(), again.data()), freed.end());
+    EXPECT_EQ(call(again), 5u);
+    EXPECT_EQ(call(keep), 7u);
 }
 
 TEST(JitExecMemory, ConcurrentAllocateWriteRunFree) {
