@@ -264,6 +264,10 @@ std::expected<bool, Failure> Analyzer::summarise_loop(Path& path) {
         if (!v || !w || v->ghost != cp->ghost) continue;
         charge_summary_work(1);  // the comparison is summarisation work: charged to the budget
         if (!state_includes(cp->state, path.state, cfg_, false, privileged)) continue;
+        // The counter itself must be within W's: state_includes skips scalars no later branch or access reads
+        // (relevance), and a counter the exit test does not read is exactly such a scalar; the bound argument below
+        // needs it inside W's range (open finding widened-loop-termination: r4 += 1 in a loop that exits on r0).
+        if (!w->var.includes(v->var)) continue;
         const std::int64_t lo = v->ghost_lo, hi = v->ghost_hi;
         const int dir = lo >= 1 ? 1 : hi <= -1 ? -1 : 0;
         const std::string name = counter_name(lc);
