@@ -424,7 +424,11 @@ std::expected<bool, Failure> Analyzer::summarise_loop(Path& path) {
     RegState* wc = counter_of(w, lc);
     if (!wc) return false;
     clear_ghost(*wc);
-    if (anc->ghost != 0 && state_includes(anc->state, w, cfg_, false, privileged)) {
+    const RegState* ac = counter_of(anc->state, lc);
+    // (The counter is compared by itself: state_includes skips scalars nothing later reads, and a counter that only
+    // counts is one; a counter that left the widened range has grown.)
+    if (anc->ghost != 0 && state_includes(anc->state, w, cfg_, false, privileged) && ac != nullptr &&
+        ac->var.includes(wc->var)) {
         // Nothing grew and the path is not a proven way around the widened loop: the walk would go on forever.
         return std::unexpected(Failure{
             fmt::format("loop at insn {} is not proven to terminate", pc),
