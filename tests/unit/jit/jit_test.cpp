@@ -436,6 +436,20 @@ TEST(JitPeephole, RandomLoopsWithLatchCopiesAndFoldedLoadsMatchTheInterpreter) {
     EXPECT_GT(copies, 250) << "latch copies made";
 }
 
+TEST(JitPeephole, LoopHeadsEnteredByJumpsStartA64ByteLine) {
+    // r0 = 0; r2 = 0; goto head; (head:) r0 += r2; r2 += 1; if r2 < 100 goto head; exit: the head is reached only by
+    // jumps, so it is aligned (code memory itself is 64-byte aligned) and the result is the interpreter's.
+    auto insns = program({mov64_imm(R0, 0), mov64_imm(R2, 0), ja(0), alu64_reg(Alu::Add, R0, R2),
+                          alu64_imm(Alu::Add, R2, 1), jmp_imm(Jmp::Jlt, R2, 100, -3), exit_insn()});
+    expect_same(insns, "aligned loop");
+    auto p = vm::Program::load(insns);
+    ASSERT_TRUE(p);
+    auto on = compile_as(*p, true);
+    ASSERT_TRUE(on);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>((*on)->code().data()) % 64, 0u);
+    EXPECT_EQ((*on)->insn_offsets()[3] % 64, 0u);
+}
+
 TEST(JitLowering, LoadsStoresSignExtensionAndByteSwaps) {
     for (Size s : {Size::B, Size::H, Size::W, Size::DW}) {
         std::vector<RawInsn> body;
