@@ -180,6 +180,7 @@ void Lowering::plan() {
     if (!loops.empty()) {
         // Loop heads are aligned unless the code before falls into them on every iteration of an enclosing loop
         // (the padding would then run each time): aligning those too made the `switch` kernel 25% slower.
+        // in_loop[pc]: pc lies inside some loop [head, back jump] (also what plan_latch_copies looks at).
         std::vector<std::int32_t>& depth_delta = scratch_.depth_delta;
         depth_delta.assign(n + 1, 0);
         for (const auto& [head, back] : loops) {
@@ -187,14 +188,16 @@ void Lowering::plan() {
             ++depth_delta[head];
             --depth_delta[back + 1];
         }
+        std::vector<std::uint8_t>& in_loop = scratch_.in_loop;
+        in_loop.assign(n + 1, 0);
         std::int32_t depth = 0;
+        for (std::size_t pc = 0; pc < n; ++pc) in_loop[pc] = (depth += depth_delta[pc]) > 0;
         for (std::size_t pc = 0; pc + 1 < n; ++pc) {
-            depth += depth_delta[pc];
-            if (!loop_head_[pc + 1] || depth <= 0) continue;
+            if (!loop_head_[pc + 1] || !in_loop[pc]) continue;
             const isa::Op prev = insns[pc].is_lddw_tail ? isa::Op::Lddw : insns[pc].op;
             if (prev != isa::Op::Ja && prev != isa::Op::Gotol && prev != isa::Op::Exit) loop_head_[pc + 1] = 0;
         }
-        if (options_.optimize && !options_.checked) plan_latch_copies(loops);
+        if (options_.optimize && !options_.checked) plan_latch_copies();
     }
 
     // Callee-saved registers (BPF r6-r10) each function writes; with jumps between functions, all use the union
@@ -224,7 +227,7 @@ std::size_t Lowering::last_insn(std::size_t start, std::size_t end) const {
     return last;
 }
 
-void Lowering::plan_latch_copies(const std::vector<std::pair<std::size_t, std::size_t>>& loops) {
+void Lowering::plan_latch_copies() {
     // Static prediction (Ball and Larus's loop rule): a conditional forward jump `if c goto T` inside a loop whose
     // fall-through block leaves the loop is taken while the loop runs. When T's block is a short latch (it ends
     // jumping back to a loop head at or before the jump), the jump becomes `if !c goto <fall-through>` followed by
@@ -232,18 +235,7 @@ void Lowering::plan_latch_copies(const std::vector<std::pair<std::size_t, std::s
     // `continue` paths this way; strcmp's byte loop is one). Candidates: conditional jumps inside a loop's range.
     const std::size_t n = impl_.insns.size();
     latch_copy_end_.assign(n, 0);
-    std::vector<std::uint8_t>& in_loop = scratch_.in_loop;
-    in_loop.assign(n + 1, 0);
-    {
-        std::vector<std::int32_t>& delta = scratch_.depth_delta;
-        delta.assign(n + 1, 0);
-        for (const auto& [head, back] : loops) {
-            ++delta[head];
-            --delta[back + 1];
-        }
-        std::int32_t depth = 0;
-        for (std::size_t pc = 0; pc < n; ++pc) in_loop[pc] = (depth += delta[pc]) > 0;
-    }
+    const std::vector<std::uint8_t>& in_loop = scratch_.in_loop;  // (plan)
     for (std::size_t pc = 0; pc < n; ++pc) {
         if (!in_loop[pc]) continue;
         const isa::Instruction& j = impl_.insns[pc];
@@ -546,16 +538,7 @@ bool Lowering::emit_pending_load(std::size_t pc) {
 void Lowering::emit_folded_load(std::size_t pc, const x86::Gp& base, std::optional<x86::Gp> index, std::int32_t disp) {
     const isa::Instruction& load = impl_.insns[pc];
     const std::uint32_t size = isa::info(load.op).width;
-    x86::Mem m = index ? x86::ptr(base, *index, 0, disp, size) : x86::ptr(base, disp, size);
-    const x86::Gp dst = kReg[load.dst];
-    if (isa::info(load.op).shape == isa::Shape::LdxSx)
-        size == 4 ? a_.movsxd(dst, m) : a_.movsx(dst, m);
-    else if (size == 8)
-        a_.mov(dst, m);
-    else if (size == 4)
-        a_.mov(dst.r32(), m);
-    else
-        a_.movzx(dst.r32(), m);
+    emit_load(load, index ? x86::ptr(base, *index, 0, disp, size) : x86::ptr(base, disp, size));
 }
 
 void Lowering::emit_stubs() {

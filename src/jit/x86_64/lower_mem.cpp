@@ -128,30 +128,27 @@ void Lowering::lower_atomic(std::size_t pc, const isa::Instruction& insn) {
     }
 }
 
+void Lowering::emit_load(const isa::Instruction& load, const x86::Mem& m) {
+    const std::uint32_t size = isa::info(load.op).width;
+    const x86::Gp dst = kReg[load.dst];
+    if (isa::info(load.op).shape == isa::Shape::LdxSx)
+        size == 4 ? a_.movsxd(dst, m) : a_.movsx(dst, m);
+    else if (size == 8)
+        a_.mov(dst, m);
+    else if (size == 4)
+        a_.mov(dst.r32(), m);  // (32-bit moves zero-extend)
+    else
+        a_.movzx(dst.r32(), m);
+}
+
 Result<void> Lowering::lower_mem(std::size_t pc, const isa::Instruction& insn) {
     using isa::Op;
     const isa::OpInfo& info = isa::info(insn.op);
     const std::uint32_t size = info.width;
     const x86::Gp dst = kReg[insn.dst];
     switch (info.shape) {
-        case isa::Shape::Ldx: {
-            const x86::Mem m = checked_address(pc, kReg[insn.src], insn.off, size, false);
-            if (size == 8)
-                a_.mov(dst, m);
-            else if (size == 4)
-                a_.mov(dst.r32(), m);
-            else
-                a_.movzx(dst.r32(), m);
-            return {};
-        }
-        case isa::Shape::LdxSx: {
-            const x86::Mem m = checked_address(pc, kReg[insn.src], insn.off, size, false);
-            if (size == 4)
-                a_.movsxd(dst, m);
-            else
-                a_.movsx(dst, m);
-            return {};
-        }
+        case isa::Shape::Ldx:
+        case isa::Shape::LdxSx: emit_load(insn, checked_address(pc, kReg[insn.src], insn.off, size, false)); return {};
         case isa::Shape::St: {
             if (options_.blind_constants) {
                 const x86::Mem m = checked_address(pc, dst, insn.off, size, true);  // (the check clobbers r10)

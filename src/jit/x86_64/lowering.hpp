@@ -97,8 +97,8 @@ class Lowering {
   private:
     // compiler.cpp
     void plan();
-    void plan_latch_copies(const std::vector<std::pair<std::size_t, std::size_t>>& loops);
-    std::size_t block_end(std::size_t start) const;                   ///< the next block start after `start`
+    void plan_latch_copies();                        ///< after plan() computed the loops (scratch_.in_loop)
+    std::size_t block_end(std::size_t start) const;  ///< the next block start after `start`
     std::size_t last_insn(std::size_t start, std::size_t end) const;  ///< the last instruction of [start, end)
     /// Lowers the slots [from, to) again after the jump at `pc` (a latch copy: no labels, no slot offsets).
     Result<void> emit_copy(std::size_t from, std::size_t to);
@@ -136,6 +136,8 @@ class Lowering {
     void lower_local_call(std::size_t pc, const asmjit::Label* target, const x86::Gp* target_reg);
     // lower_mem.cpp
     Result<void> lower_mem(std::size_t pc, const isa::Instruction& insn);
+    /// The Ldx/LdxSx `load` from `m`: its width, zero- or sign-extended into its dst.
+    void emit_load(const isa::Instruction& load, const x86::Mem& m);
     x86::Mem checked_address(std::size_t pc, const x86::Gp& base, std::int16_t off, std::uint32_t size, bool write);
     void lower_atomic(std::size_t pc, const isa::Instruction& insn);
     void lower_packet_load(std::size_t pc, const isa::Instruction& insn);
